@@ -1,0 +1,1 @@
+"""libcst codemods that move a repository from the legacy training package to pfdtrain."""

@@ -1,0 +1,100 @@
+"""Classification: cross-entropy by default, accuracy as a fraction."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+
+import torch
+from torch import nn
+
+from pfdtrain.errors import BatchStructureError, describe
+from pfdtrain.tasks.base import StepOutput, Task
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pfdtrain.trainer.trainer import Trainer
+
+_INPUT_KEYS = ("x", "inputs", "input", "signal", "signals")
+_TARGET_KEYS = ("y", "target", "targets", "label", "labels")
+
+
+class ClassificationTask(Task):
+    """Batches are ``(x, y)``, ``(x, y, extra...)`` or dicts; logits ``[B, K]`` against labels ``[B]``.
+
+    ``extra`` items (metadata such as rpm) are ignored here; tasks that need them (physics) read
+    them. Soft labels ``[B, K]`` are accepted by the default criterion; accuracy then compares with
+    their argmax.
+    """
+
+    def __init__(
+        self,
+        criterion: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+        input_key: str | None = None,
+        target_key: str | None = None,
+    ) -> None:
+        self.criterion = criterion if criterion is not None else nn.CrossEntropyLoss()
+        self.input_key = input_key
+        self.target_key = target_key
+
+    def split_batch(self, batch: Any) -> tuple[Any, torch.Tensor, tuple]:
+        """Return ``(inputs, targets, extra)``; raise a BatchStructureError naming what was received."""
+        if isinstance(batch, Mapping):
+            x_key = self.input_key or next((k for k in _INPUT_KEYS if k in batch), None)
+            y_key = self.target_key or next((k for k in _TARGET_KEYS if k in batch), None)
+            if x_key not in batch or y_key not in batch:
+                raise BatchStructureError(
+                    f"{type(self).__name__} received a dict batch with keys {sorted(map(str, batch))} "
+                    f"but needs an input key (one of {list(_INPUT_KEYS)}) and a target key (one of "
+                    f"{list(_TARGET_KEYS)}). Pass ClassificationTask(input_key=..., target_key=...) "
+                    "to name yours."
+                )
+            extra = tuple(v for k, v in batch.items() if k not in (x_key, y_key))
+            return batch[x_key], batch[y_key], extra
+        if isinstance(batch, Sequence) and not isinstance(batch, (str, bytes)) and len(batch) >= 2:
+            return batch[0], batch[1], tuple(batch[2:])
+        raise BatchStructureError(
+            f"{type(self).__name__} expected a batch (inputs, targets), (inputs, targets, extra...) or "
+            f"a dict with input and target keys, but received {describe(batch)}. Make the Dataset "
+            "return (signal, label) pairs, or give the Trainer a Task that understands this batch."
+        )
+
+    def forward(self, model: nn.Module, inputs: Any, extra: tuple) -> torch.Tensor:
+        return model(inputs)
+
+    def _step(self, model: nn.Module, batch: Any) -> StepOutput:
+        inputs, targets, extra = self.split_batch(batch)
+        logits = self.forward(model, inputs, extra)
+        if (
+            not isinstance(logits, torch.Tensor)
+            or not isinstance(targets, torch.Tensor)
+            or logits.dim() != 2
+            or targets.shape[0] != logits.shape[0]
+        ):
+            raise BatchStructureError(
+                f"Model output {describe(logits)} and targets {describe(targets)} do not fit a "
+                "classification task: expected logits [B, num_classes] and labels [B] (or soft "
+                "labels [B, num_classes])."
+            )
+        loss = self.criterion(logits, targets)
+        soft = targets.dim() == 2 and targets.is_floating_point()
+        hard = targets.argmax(dim=1) if soft else targets
+        acc = (logits.detach().argmax(dim=1) == hard).float().mean()
+        return StepOutput(
+            loss=loss,
+            batch_size=int(logits.shape[0]),
+            metrics={"loss": loss.detach(), "acc": acc},
+            outputs=logits,
+        )
+
+    def training_step(self, model: nn.Module, batch: Any, trainer: "Trainer") -> StepOutput:
+        return self._step(model, batch)
+
+    def validation_step(self, model: nn.Module, batch: Any, trainer: "Trainer") -> StepOutput:
+        return self._step(model, batch)
+
+    def predict_step(self, model: nn.Module, batch: Any, trainer: "Trainer") -> torch.Tensor:
+        if isinstance(batch, torch.Tensor):
+            return model(batch)
+        inputs, _targets, extra = self.split_batch(batch) if not (
+            isinstance(batch, Sequence) and len(batch) == 1
+        ) else (batch[0], None, ())
+        return self.forward(model, inputs, extra)
