@@ -68,6 +68,7 @@ class ClassificationTask(Task):
             or not isinstance(targets, torch.Tensor)
             or logits.dim() != 2
             or targets.shape[0] != logits.shape[0]
+            or not (targets.dim() == 1 or (targets.dim() == 2 and targets.shape == logits.shape))
         ):
             raise BatchStructureError(
                 f"Model output {describe(logits)} and targets {describe(targets)} do not fit a "
