@@ -8,6 +8,8 @@ from pfdtrain.callbacks.base import HOOKS
 
 
 class Recorder(Callback):
+    """Logs every hook call as 'name:hook(batch_idx)'."""
+
     def __init__(self, log, name="rec"):
         self.log, self.name = log, name
 
@@ -15,17 +17,18 @@ class Recorder(Callback):
     def state_key(self):
         return self.name
 
-    def __getattribute__(self, attr):
-        if attr in HOOKS:
-            log, name = object.__getattribute__(self, "log"), object.__getattribute__(self, "name")
 
-            def hook(trainer, *args):
-                extra = args[-1] if attr in ("on_train_batch_start", "on_train_batch_end",
-                                             "on_validation_batch_start", "on_validation_batch_end") else ""
-                log.append(f"{name}:{attr}{'' if extra == '' else f'({extra})'}")
+def _make_hook(hook):
+    def method(self, trainer, *args):
+        batch_hooks = ("on_train_batch_start", "on_train_batch_end", "on_validation_batch_start",
+                       "on_validation_batch_end")
+        self.log.append(f"{self.name}:{hook}" + (f"({args[-1]})" if hook in batch_hooks else ""))
 
-            return hook
-        return object.__getattribute__(self, attr)
+    return method
+
+
+for _hook in HOOKS:
+    setattr(Recorder, _hook, _make_hook(_hook))
 
 
 def _epoch(e):
@@ -99,14 +102,10 @@ def test_should_stop_mid_epoch_ends_after_that_batch_and_still_runs_end_hooks():
     log = []
 
     class StopAtBatch1(Recorder):
-        def __getattribute__(self, attr):
-            if attr == "on_train_batch_end":
-                def hook(trainer, outputs, batch, batch_idx):
-                    log.append(f"stop:on_train_batch_end({batch_idx})")
-                    if batch_idx == 1:
-                        trainer.should_stop = True
-                return hook
-            return super().__getattribute__(attr)
+        def on_train_batch_end(self, trainer, outputs, batch, batch_idx):
+            self.log.append(f"stop:on_train_batch_end({batch_idx})")
+            if batch_idx == 1:
+                trainer.should_stop = True
 
     model = make_model()
     trainer = Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1), max_epochs=3,

@@ -332,20 +332,26 @@ class Trainer:
         self._end_train_epoch()
 
     def _train_batch(self, batch: Any, batch_idx: int, window: int) -> None:
-        self.callbacks.call("on_train_batch_start", self, batch, batch_idx)  # hook
+        hooks = self.callbacks._dispatch  # the callbacks that override each hook, precomputed
+        for fn in hooks["on_train_batch_start"]:
+            fn(self, batch, batch_idx)  # hook: on_train_batch_start
         batch = self.task.transfer_batch(batch, self.device)  # task: device transfer
         with self.precision_plugin.autocast():  # plugin: precision context
             out = self.task.training_step(self.model, batch, self)  # task: loss
         loss = out.loss
         self._check_finite(loss)
-        self.callbacks.call("on_before_backward", self, loss)  # hook
-        size = self._window_size(batch_idx, window)
-        self.precision_plugin.backward(loss / size if size > 1 else loss)  # plugin: backward
+        for fn in hooks["on_before_backward"]:
+            fn(self, loss)  # hook: on_before_backward
+        if window > 1:
+            size = self._window_size(batch_idx, window)
+            loss = loss / size if size > 1 else loss
+        self.precision_plugin.backward(loss)  # plugin: backward
         self._train_metrics.update(out.metrics, out.batch_size)
         self.last_step_output = out
-        if self._window_closes(batch_idx, window):
+        if window == 1 or self._window_closes(batch_idx, window):
             self._optimizer_step()
-        self.callbacks.call("on_train_batch_end", self, out, batch, batch_idx)  # hook
+        for fn in hooks["on_train_batch_end"]:
+            fn(self, out, batch, batch_idx)  # hook: on_train_batch_end
 
     def _optimizer_step(self) -> None:
         optimizer = self.optimizer
