@@ -8,6 +8,7 @@ with a pointer to ``migrate-checkpoint``.
 
 from __future__ import annotations
 
+from pfdtrain.checkpoint.atomic import atomic_write
 from pfdtrain.checkpoint.errors import (
     CheckpointError,
     CheckpointFormatError,
@@ -24,6 +25,7 @@ __all__ = [
     "is_v2",
     "check_format",
     "validate_plain_data",
+    "atomic_write",
     "CheckpointError",
     "CheckpointFormatError",
     "CheckpointVersionError",
