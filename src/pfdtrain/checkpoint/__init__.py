@@ -16,12 +16,15 @@ from pfdtrain.checkpoint.errors import (
     CheckpointVersionError,
 )
 from pfdtrain.checkpoint.format import FORMAT_NAME, FORMAT_VERSION, check_format, is_v2, new_checkpoint
+from pfdtrain.checkpoint.io import load, save
 from pfdtrain.checkpoint.plain_data import validate_plain_data
 
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
     "new_checkpoint",
+    "save",
+    "load",
     "is_v2",
     "check_format",
     "validate_plain_data",
