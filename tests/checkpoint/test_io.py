@@ -15,6 +15,7 @@ from torch import nn
 from pfdtrain.checkpoint import (
     CheckpointFormatError,
     CheckpointVersionError,
+    capture_random_state,
     load,
     new_checkpoint,
     save,
@@ -66,6 +67,7 @@ def full_checkpoint():
         ema=ema.state_dict(),
         callbacks={"EarlyStopping": {"wait": 1, "best": 0.5}},
         config={"max_epochs": 10, "precision": "32", "devices": [0, 1], "grad_clip": None},
+        random_state=capture_random_state(),
         extra={"tuple": (1, "a", (2.5,)), "nan": math.nan, "inf": -math.inf, "ids": torch.arange(5)},
     )
 

@@ -18,6 +18,7 @@ from pfdtrain.checkpoint.errors import (
 from pfdtrain.checkpoint.format import FORMAT_NAME, FORMAT_VERSION, check_format, is_v2, new_checkpoint
 from pfdtrain.checkpoint.io import load, save
 from pfdtrain.checkpoint.plain_data import validate_plain_data
+from pfdtrain.checkpoint.random_state import capture_random_state, restore_random_state
 
 __all__ = [
     "FORMAT_NAME",
@@ -29,6 +30,8 @@ __all__ = [
     "check_format",
     "validate_plain_data",
     "atomic_write",
+    "capture_random_state",
+    "restore_random_state",
     "CheckpointError",
     "CheckpointFormatError",
     "CheckpointVersionError",
