@@ -17,6 +17,7 @@ from pfdtrain.checkpoint.errors import (
 )
 from pfdtrain.checkpoint.format import FORMAT_NAME, FORMAT_VERSION, check_format, is_v2, new_checkpoint
 from pfdtrain.checkpoint.io import load, save
+from pfdtrain.checkpoint.model_state import load_model_state
 from pfdtrain.checkpoint.plain_data import validate_plain_data
 from pfdtrain.checkpoint.random_state import capture_random_state, restore_random_state
 
@@ -32,6 +33,7 @@ __all__ = [
     "atomic_write",
     "capture_random_state",
     "restore_random_state",
+    "load_model_state",
     "CheckpointError",
     "CheckpointFormatError",
     "CheckpointVersionError",
