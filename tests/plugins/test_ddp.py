@@ -24,7 +24,7 @@ def ddp_run(tmp_path_factory):
     env["OMP_NUM_THREADS"] = "1"
     proc = subprocess.run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", str(WORKER), str(out)],
-        capture_output=True, text=True, timeout=240, env=env,
+        capture_output=True, text=True, timeout=120, env=env,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     results = [torch.load(out / f"rank{r}.result", weights_only=True) for r in (0, 1)]

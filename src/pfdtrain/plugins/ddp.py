@@ -11,6 +11,7 @@ checkpoints, logs and progress; checkpoints hold the unwrapped model (no ``modul
 
 from __future__ import annotations
 
+import atexit
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +60,7 @@ class DDP(DistributedPlugin):
                 trainer.device = torch.device("cuda", local)
             dist.init_process_group(backend=backend)
             self._initialised_here = True
+            atexit.register(_destroy_process_group)
         self.rank = dist.get_rank()
         self.world_size = dist.get_world_size()
         if not isinstance(trainer.model, DistributedDataParallel):
@@ -100,14 +102,16 @@ class DDP(DistributedPlugin):
         return reduced
 
     def teardown(self, trainer: "Trainer") -> None:
-        """Unwrap the model; destroy the process group if this plugin created it.
+        """Unwrap the model so the Trainer can be used again; the process group lives on.
 
-        Leaving gloo's threads running into interpreter shutdown aborts the process
-        ("terminate called without an active exception").
+        A group this plugin created is destroyed at interpreter exit: re-creating one in the same
+        torchrun job is unreliable, and leaving gloo's threads running into shutdown aborts the
+        process ("terminate called without an active exception").
         """
         self._samplers = []
         trainer.model = self.unwrap(trainer.model)
-        if self._initialised_here and dist.is_initialized():
-            dist.barrier()
-            dist.destroy_process_group()
-            self._initialised_here = False
+
+
+def _destroy_process_group() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
