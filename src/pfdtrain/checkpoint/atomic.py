@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Optional
 
 TEMP_INFIX = ".tmp-"
 _TEMP_NAME = re.compile(r"^\..+\.tmp-[A-Za-z0-9_]+$")
@@ -29,13 +29,20 @@ def is_temp_file(path: str | os.PathLike[str]) -> bool:
     return bool(_TEMP_NAME.match(Path(path).name))
 
 
-def atomic_write(path: str | os.PathLike[str], write_fn: Callable[[BinaryIO], None]) -> Path:
+def atomic_write(
+    path: str | os.PathLike[str],
+    write_fn: Callable[[BinaryIO], None],
+    *,
+    before_replace: Optional[Callable[[Path], None]] = None,
+) -> Path:
     """Write a file through ``write_fn(file)`` so that ``path`` is replaced all at once.
 
     Parent folders are created. On any error (including KeyboardInterrupt) the temporary file
     is removed and the target is left untouched. The new file gets the permissions of the file
     it replaces, or the usual ``0o666 & ~umask`` for a new file (``mkstemp`` would leave 0o600).
-    Returns the target path.
+    ``before_replace(temp_path)`` runs once the new data is complete and fsynced but before it
+    takes the target's name: it can check the new file (and, say, back up the old one); if it
+    raises, nothing is replaced. Returns the target path.
     """
     target = Path(path)
     folder = target.parent
@@ -49,6 +56,8 @@ def atomic_write(path: str | os.PathLike[str], write_fn: Callable[[BinaryIO], No
             os.fsync(handle.fileno())
         with contextlib.suppress(OSError):  # e.g. filesystems without chmod support
             os.chmod(tmp_name, mode)
+        if before_replace is not None:
+            before_replace(Path(tmp_name))
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(OSError):
