@@ -103,7 +103,9 @@ def upgrade(
         if step is None:
             raise UnknownLayoutError(f"no upgrader registered for layout {current!r} at version {version}")
         obj = step.fn(obj)
-        version, current = step.to_version, V2
+        version = step.to_version
+        if Version(version).major >= Version(FORMAT_VERSION).major:
+            current = V2  # from here on the layout is v2's own
     record = (obj.get("extra") or {}).get(MIGRATED_FROM)
     if layout != V2 and isinstance(record, dict):
         record["conversions"] = [dict(c) for c in conversions]
