@@ -11,6 +11,7 @@ and a downgrade can put back what legacy readers need.
 
 from __future__ import annotations
 
+import copy
 import pathlib
 import re
 from collections import Counter, OrderedDict
@@ -209,10 +210,11 @@ def _sorted_if_possible(values: Any) -> list[Any]:
 
 
 def restore_legacy_values(obj: Any, conversions: list[dict[str, Any]]) -> Any:
-    """Undo the reversible conversions (torch dtypes, devices, qschemes, sizes, bytes) in place.
+    """Undo the reversible conversions (torch dtypes, devices, qschemes, sizes, bytes).
 
-    Paths, namespaces and NumPy values stay plain: a legacy reader on torch >= 2.6 loads with
-    ``weights_only=True`` and would refuse them.
+    Copy-on-write: containers on the way to a restored value are copied, so ``obj`` (which may
+    share them with a v2 checkpoint) is never modified. Paths, namespaces and NumPy values stay
+    plain: a legacy reader on torch >= 2.6 loads with ``weights_only=True`` and would refuse them.
     """
     for entry in conversions:
         kind = entry.get("from")
@@ -222,7 +224,7 @@ def restore_legacy_values(obj: Any, conversions: list[dict[str, Any]]) -> Any:
 
 
 def _replace_at(node: Any, path: list[Any], change: Callable[[Any], Any]) -> Any:
-    """``node`` with the value at ``path`` changed; tuples on the way are rebuilt, the rest edited in place."""
+    """A copy of ``node`` with the value at ``path`` changed (only the containers on the path are copied)."""
     if not path:
         return change(node)
     key, rest = path[0], path[1:]
@@ -235,8 +237,9 @@ def _replace_at(node: Any, path: list[Any], change: Callable[[Any], Any]) -> Any
         return node
     if isinstance(node, tuple):
         return tuple(new_child if i == key else item for i, item in enumerate(node))
-    node[key] = new_child
-    return node
+    copied = copy.copy(node)  # OrderedDict keeps its _metadata
+    copied[key] = new_child
+    return copied
 
 
 def _restore_one(value: Any, kind: str) -> Any:

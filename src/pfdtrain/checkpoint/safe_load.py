@@ -231,13 +231,23 @@ def _torch_load(info: FileInfo, map_location: Any, mmap: bool, *, weights_only: 
         is_zip = info.serialization == "torch_zip"
         if weights_only and isinstance(exc, pickle.UnpicklingError) and "GLOBAL" in str(exc):
             raise _unsafe_error(info.path, unsafe_globals(info.path, str(exc), is_zip)) from None
+        raise _unreadable(info, exc) from exc
+
+
+def _unreadable(info: FileInfo, exc: BaseException) -> CorruptCheckpointError:
+    """A file whose header looked right but whose body cannot be read: almost always cut short."""
+    if info.serialization == "torch_zip":
         with open(info.path, "rb") as handle:
             head = handle.read(64)
-        message = str(unreadable_file_error(info.path, head, exc))
-        kind = "truncated" if isinstance(exc, EOFError) or "truncated" in str(exc) or is_zip else "not-a-checkpoint"
-        if info.serialization in ("torch_legacy", "pickle") and kind != "truncated":
-            message = f"Cannot read {info.path}: {short_detail(exc)}"
-        raise CorruptCheckpointError(message, kind=kind) from exc
+        return CorruptCheckpointError(str(unreadable_file_error(info.path, head, exc)), kind="truncated")
+    if info.serialization == "torch_legacy" or isinstance(exc, EOFError) or "truncated" in str(exc):
+        what = "legacy (non-zip) torch file" if info.serialization == "torch_legacy" else "pickle stream"
+        return CorruptCheckpointError(
+            f"{info.path} is a {what} that ends early or is damaged ({info.size} bytes): an interrupted "
+            f"save or an incomplete copy. Details: {short_detail(exc)}",
+            kind="truncated",
+        )
+    return CorruptCheckpointError(f"Cannot read {info.path}: {short_detail(exc)}", kind="not-a-checkpoint")
 
 
 def _aliasing_pickle_module() -> types.ModuleType:
