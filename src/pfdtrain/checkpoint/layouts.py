@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional
 
 import torch
 
-from pfdtrain.checkpoint.format import is_v2
+from pfdtrain.checkpoint.format import FORMAT_NAME
 
 V2 = "v2"
 ROOT = "<root>"
@@ -43,7 +43,7 @@ def detect(obj: Any, serialization: str = "torch_zip") -> Optional[Detection]:
     ``serialization`` (from the file's first bytes) only adds evidence: the layout is a matter
     of content, a legacy non-zip file is read the same way.
     """
-    if is_v2(obj):
+    if isinstance(obj, Mapping) and obj.get("format") == FORMAT_NAME:  # any version: check_format judges it
         return Detection(V2, (f"format {obj.get('format')!r} version {obj.get('format_version')!r}",))
     if isinstance(obj, torch.nn.Module):
         name = f"{type(obj).__module__}.{type(obj).__qualname__}"
