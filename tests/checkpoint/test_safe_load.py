@@ -149,3 +149,15 @@ def test_safe_globals_registration_is_reference_counted():
             assert "pfdtrain_test.Marker" in _get_user_allowed_globals()
         assert "pfdtrain_test.Marker" in _get_user_allowed_globals()  # a second thread still loading
     assert "pfdtrain_test.Marker" not in _get_user_allowed_globals()
+
+
+def test_numpy_arrays_load_once_their_listed_globals_are_admitted(tmp_path):
+    path = tmp_path / "stats.pth"
+    torch.save({"model_state_dict": {"w": torch.ones(1)}, "mean": np.arange(4, dtype=np.float32)}, path)
+    with pytest.raises(UnsafeCheckpointError) as raised:
+        safe_load(path)
+    names = list(raised.value.unsafe_globals)
+    assert any(name.endswith("._reconstruct") for name in names) and "numpy.ndarray" in names
+    loaded = safe_load(path, allow_globals=names)  # exactly what the refusal listed, nothing more
+    assert torch.equal(loaded.obj["mean"], torch.arange(4, dtype=torch.float32))
+    assert {"path": ["mean"], "from": "numpy.ndarray"} in loaded.conversions

@@ -196,9 +196,23 @@ def _plain_scalar(obj: Any) -> Any:
         return tuple(int(n) for n in obj), "torch.Size"
     if isinstance(obj, (bytes, bytearray)):
         return torch.frombuffer(bytearray(obj), dtype=torch.uint8).clone() if obj else torch.zeros(0, dtype=torch.uint8), "bytes"
+    if type(obj).__module__.startswith("numpy"):  # real NumPy objects, admitted with --allow-global
+        return _plain_numpy(obj)
     for base in (bool, int, float, str):  # numpy.float64, str subclasses... pickle as their own class
         if isinstance(obj, base) and type(obj) is not base:
             return base(obj), f"{type(obj).__module__}.{type(obj).__qualname__}"
+    return _NOT_CONVERTED
+
+
+def _plain_numpy(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.ndarray) and obj.dtype.kind in "biufc":
+        return torch.from_numpy(np.ascontiguousarray(obj).copy()), "numpy.ndarray"
+    if isinstance(obj, np.generic) and obj.dtype.kind in "biufc":
+        return obj.item(), f"numpy.{type(obj).__name__}"
+    if isinstance(obj, np.dtype):
+        return obj.name, "numpy.dtype"
     return _NOT_CONVERTED
 
 

@@ -15,6 +15,7 @@ import contextlib
 import importlib
 import os
 import pickle
+import re
 import threading
 import types
 import warnings
@@ -153,6 +154,7 @@ def safe_load(
     info = inspect_file(path)
     warn_if_torch_predates_fix()
     extra = [_as_pair(item) for item in allow_globals]
+    extra += numpy_companions({name for _, name in extra})
     if trust_unsafe:
         warnings.warn(
             f"--trust-unsafe: loading {info.path} with full pickle. Any code inside the file runs now, "
@@ -163,7 +165,9 @@ def safe_load(
         obj = _torch_load(info, map_location, mmap, weights_only=False)
     else:
         _refuse_unknown_globals(info, {name for _, name in extra})
-        with registered_safe_globals([*((obj, name) for name, obj in ALIASES.items()), *extra]):
+        user_names = {name for _, name in extra}  # a global the user admits replaces its stand-in
+        aliases = [(obj, name) for name, obj in ALIASES.items() if name not in user_names]
+        with registered_safe_globals([*aliases, *extra]):
             obj = _torch_load(info, map_location, mmap, weights_only=True)
     obj, conversions = to_plain_data(obj)
     return LoadedFile(obj, info, conversions, trusted_unsafe=trust_unsafe)
@@ -175,6 +179,26 @@ def _as_pair(item: AllowedGlobal) -> tuple[Any, str]:
     if isinstance(item, tuple):
         return item[0], item[1]
     return item, f"{item.__module__}.{item.__qualname__}"
+
+
+def numpy_companions(user_names: set[str]) -> list[tuple[Any, str]]:
+    """Admitting a NumPy global (arrays need ``numpy.ndarray`` and ``_reconstruct``) means trusting
+    NumPy: its real dtype classes and scalar constructor then replace the stand-ins, which an array's
+    state could not be built from."""
+    if not any(name.startswith("numpy.") for name in user_names):
+        return []
+    import numpy as np
+
+    pairs: list[tuple[Any, str]] = [(np.dtype, "numpy.dtype")]
+    for name in ("numpy.core.multiarray.scalar", "numpy._core.multiarray.scalar"):
+        with contextlib.suppress(ValueError, ImportError):
+            pairs.append((resolve_global(name), name))
+    dtypes = getattr(np, "dtypes", None)
+    for attr in dir(dtypes) if dtypes is not None else ():
+        cls = getattr(dtypes, attr)
+        if isinstance(cls, type) and issubclass(cls, np.dtype):
+            pairs.append((cls, f"numpy.dtypes.{attr}"))
+    return [pair for pair in pairs if pair[1] not in user_names]
 
 
 def _refuse_unknown_globals(info: FileInfo, user_names: set[str]) -> None:
@@ -216,6 +240,10 @@ def _torch_allowed_names() -> set[str] | None:
         return None
 
 
+#: How torch's weights-only unpickler words a refusal (as opposed to a damaged file).
+_REFUSALS = ("GLOBAL", "allowlisted", "add_safe_globals", "safe_globals")
+
+
 def _torch_load(info: FileInfo, map_location: Any, mmap: bool, *, weights_only: bool) -> Any:
     use_mmap = bool(mmap) and info.serialization == "torch_zip"
     kwargs: dict[str, Any] = {"map_location": map_location, "weights_only": weights_only, "mmap": use_mmap}
@@ -229,8 +257,10 @@ def _torch_load(info: FileInfo, map_location: Any, mmap: bool, *, weights_only: 
         if "Attempting to deserialize object on" in str(exc):  # a device missing here: not the file's fault
             raise
         is_zip = info.serialization == "torch_zip"
-        if weights_only and isinstance(exc, pickle.UnpicklingError) and "GLOBAL" in str(exc):
-            raise _unsafe_error(info.path, unsafe_globals(info.path, str(exc), is_zip)) from None
+        text = str(exc)
+        if weights_only and isinstance(exc, pickle.UnpicklingError) and any(m in text for m in _REFUSALS):
+            names = unsafe_globals(info.path, text, is_zip) + re.findall(r"got <class '([\w.]+)'>", text)
+            raise _unsafe_error(info.path, list(dict.fromkeys(names))) from None
         raise _unreadable(info, exc) from exc
 
 
