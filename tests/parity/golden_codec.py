@@ -154,7 +154,10 @@ def type_name(obj: Any) -> str:
 
 
 def public_simple_attrs(obj: Any) -> dict[str, Any]:
-    """The object's own public attributes of simple type, as the recorder read them (``vars``)."""
+    """The object's own public attributes of simple type, as the recorder read them (``vars``).
+
+    The recorder stored them sorted by name.
+    """
     out = {}
     for k, v in vars(obj).items():
         if k.startswith("_"):
@@ -163,7 +166,7 @@ def public_simple_attrs(obj: Any) -> dict[str, Any]:
             out[k] = v
         elif isinstance(v, (list, tuple)) and all(isinstance(x, _SCALARS) for x in v):
             out[k] = v
-    return out
+    return dict(sorted(out.items()))
 
 
 def _fail(path: str, msg: str) -> None:
