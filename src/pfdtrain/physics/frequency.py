@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pfdtrain.physics._spectrum import TableCache, as_batch_signal, lines_for, magnitude, shaft_hz
+from pfdtrain.physics._spectrum import TableCache, as_batch_signal, lines_for, power, shaft_hz
 from pfdtrain.physics.bearing import SKF_6205, BearingGeometry
 from pfdtrain.physics.constants import NOMINAL_RPM, SAMPLING_RATE
 
@@ -73,9 +73,9 @@ class FrequencyConsistencyLoss(nn.Module):
     ) -> torch.Tensor:
         """``[B, K]``: the penalty each sample would get if it were predicted as class ``k``."""
         x = as_batch_signal(signal, predictions, type(self).__name__)
-        mag, n = magnitude(x, self.n_fft)
-        n_peaks = min(2 * self.top_k, mag.shape[-1])
-        peaks = mag.topk(n_peaks, dim=-1).indices.to(x.dtype) * (self.sample_rate / n)  # [B, P] Hz
+        spectrum, n = power(x, self.n_fft)  # peaks of |X|^2 are the peaks of |X|
+        n_peaks = min(2 * self.top_k, spectrum.shape[-1])
+        peaks = spectrum.topk(n_peaks, dim=-1).indices.to(x.dtype) * (self.sample_rate / n)  # [B, P] Hz
         table = self._tables.get(self.top_k, self._geometry, x)
         lines, valid = lines_for(table, shaft_hz(rpm, self._default_rpm, x.shape[0], x), predictions.shape[1])
         distance = (lines.unsqueeze(-1) - peaks[:, None, None, :]).abs().amin(-1)  # [B, K, M]
