@@ -345,33 +345,44 @@ def _check_group_list(expected: list, actual: Any, path: str, *, full_hparams: b
 
 
 def snapshot(value: Any) -> Any:
-    """Deep copy of every tensor / array / model state in ``value`` (to detect in-place changes)."""
+    """Deep copy of the observable state of an input, to detect in-place changes by the call.
+
+    Tensors, arrays and model weights are copied; dicts and lists are recorded structurally
+    (torch optimizers, for instance, add their default keys to the param-group dicts they get).
+    Other objects (generators, optimizers) are opaque.
+    """
     if isinstance(value, torch.Tensor):
-        return value.detach().clone()
+        return ("tensor", value.detach().clone())
     if isinstance(value, np.ndarray):
-        return value.copy()
+        return ("array", value.copy())
     if isinstance(value, nn.Module):
-        return {k: v.detach().clone() for k, v in value.state_dict().items()}
+        return ("module", {k: v.detach().clone() for k, v in value.state_dict().items()})
     if isinstance(value, dict):
-        return {k: snapshot(v) for k, v in value.items()}
+        return ("dict", {k: snapshot(v) for k, v in value.items()})
     if isinstance(value, (list, tuple)):
-        return [snapshot(v) for v in value]
-    return None
+        return ("seq", [snapshot(v) for v in value])
+    if isinstance(value, _SCALARS):
+        return ("value", value)
+    return ("opaque", None)
 
 
 def same_as_snapshot(value: Any, snap: Any) -> bool:
-    if isinstance(value, torch.Tensor):
-        return value.shape == snap.shape and bool(torch.equal(value.detach(), snap)) or bool(
-            torch.isnan(snap).any() and torch.allclose(value.detach(), snap, equal_nan=True))
-    if isinstance(value, np.ndarray):
-        return np.array_equal(value, snap, equal_nan=value.dtype.kind == "f")
-    if isinstance(value, nn.Module):
+    kind, saved = snap
+    if kind == "tensor":
+        return (isinstance(value, torch.Tensor) and value.shape == saved.shape
+                and bool(torch.equal(value.detach().nan_to_num(), saved.nan_to_num())))
+    if kind == "array":
+        return isinstance(value, np.ndarray) and np.array_equal(value, saved, equal_nan=value.dtype.kind == "f")
+    if kind == "module":
         state = value.state_dict()
-        return all(torch.equal(state[k], v) for k, v in snap.items())
-    if isinstance(value, dict):
-        return all(same_as_snapshot(value[k], s) for k, s in snap.items())
-    if isinstance(value, (list, tuple)):
-        return all(same_as_snapshot(v, s) for v, s in zip(value, snap))
+        return all(torch.equal(state[k], v) for k, v in saved.items())
+    if kind == "dict":
+        return (isinstance(value, dict) and list(value) == list(saved)
+                and all(same_as_snapshot(value[k], s) for k, s in saved.items()))
+    if kind == "seq":
+        return len(value) == len(saved) and all(same_as_snapshot(v, s) for v, s in zip(value, saved))
+    if kind == "value":
+        return type(value) is type(saved) and value == saved
     return True
 
 
