@@ -36,3 +36,20 @@ def test_update_never_reads_values_back_to_the_host(monkeypatch):
         tracker.update(s, t)
     monkeypatch.undo()
     assert tracker.confusion_matrix().sum().item() == 24
+
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_update_on_device_without_synchronisation(device):
+    tracker = MetricsTracker(num_classes=5)
+    if device == "cuda":
+        torch.cuda.set_sync_debug_mode("error")  # any host sync inside update() raises
+    try:
+        for s, t in _batches():
+            tracker.update(s.to(device), t.to(device))
+    finally:
+        if device == "cuda":
+            torch.cuda.set_sync_debug_mode("default")
+    assert tracker.compute()["accuracy"].device.type == device

@@ -85,3 +85,15 @@ def test_shape_errors_name_the_received_shapes():
         FrequencyConsistencyLoss()(torch.zeros(4, 2, 100), torch.zeros(4, 11))
     with pytest.raises(ValueError, match="one value per sample"):
         FrequencyConsistencyLoss()(torch.zeros(4, 100), torch.zeros(4, 11), torch.ones(3))
+
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_same_value_on_every_available_device(device):
+    signal, logits, rpm = _batch(5)
+    ref = FrequencyConsistencyLoss(SR)(signal, logits, rpm)
+    got = FrequencyConsistencyLoss(SR)(signal.to(device), logits.to(device), rpm.to(device))
+    assert got.device.type == device
+    torch.testing.assert_close(got.cpu(), ref, rtol=1e-4, atol=1e-5)
