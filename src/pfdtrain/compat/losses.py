@@ -8,7 +8,6 @@ returns the per-sample vector; ``compute_class_weights`` gives absent classes ``
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from pfdtrain.losses import PhysicsInformedLoss
