@@ -396,10 +396,10 @@ def closest(dotted: str) -> tuple[str, ...]:
 def describe(entry: LegacyName) -> str:
     """The one-line migration hint used in ``LegacyImportWarning`` messages and codemod reports."""
     if entry.status == "removed":
-        hint = "no pfdtrain core replacement (removed)"
+        hint = "No pfdtrain core replacement (removed)"
     else:
         api = "same API" if entry.status == "same" else "adapted API"
-        hint = f"new code: `{entry.new_import}` ({api})"
+        hint = f"New code: `{entry.new_import}` ({api})"
     if entry.note:
         hint = f"{hint}: {entry.note}"
     return f"{hint}. Drop-in with the legacy behaviour: `{entry.compat_import}`"
