@@ -118,3 +118,11 @@ def test_describe_names_the_new_import_and_the_api_status():
     assert "`from pfdtrain.compat.cnn_losses import FocalLoss`" in text
     assert "same API" in legacy_map.describe(legacy_map.by_legacy("training.optimizers.get_lr"))
     assert "removed" in legacy_map.describe(legacy_map.by_legacy("training.cnn_losses.test_losses"))
+
+
+def test_warning_and_error_classes_are_public():
+    import pfdtrain
+    from pfdtrain.errors import PfdtrainError
+
+    assert issubclass(pfdtrain.LegacyImportWarning, DeprecationWarning)
+    assert issubclass(pfdtrain.LegacyImportError, ImportError) and issubclass(pfdtrain.LegacyImportError, PfdtrainError)
