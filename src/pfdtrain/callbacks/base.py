@@ -106,6 +106,10 @@ class Callback:
         pass
 
 
+def _overrides(cb: Callback, hook: str) -> bool:
+    return hook in vars(cb) or getattr(type(cb), hook, None) is not getattr(Callback, hook)
+
+
 class CallbackList:
     """Dispatches a hook to each callback in the order the callbacks were given."""
 
@@ -119,9 +123,14 @@ class CallbackList:
                 "overwrite each other. Give them different configurations or override state_key."
             )
 
+        # Only hooks a callback overrides are dispatched: an empty hook costs nothing per batch.
+        self._dispatch: dict[str, list[Any]] = {
+            hook: [getattr(cb, hook) for cb in self.callbacks if _overrides(cb, hook)] for hook in HOOKS
+        }
+
     def call(self, hook: str, trainer: "Trainer", *args: Any) -> None:
-        for cb in self.callbacks:
-            getattr(cb, hook)(trainer, *args)
+        for fn in self._dispatch[hook]:
+            fn(trainer, *args)
 
     def state_dict(self) -> dict[str, dict[str, Any]]:
         return {cb.state_key: cb.state_dict() for cb in self.callbacks}

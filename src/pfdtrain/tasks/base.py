@@ -29,10 +29,12 @@ class StepOutput:
 def move_to_device(obj: Any, device: torch.device, non_blocking: bool = False) -> Any:
     """Recursively move tensors in tuples, lists and dicts; everything else is returned as is."""
     if isinstance(obj, torch.Tensor):
-        return obj.to(device, non_blocking=non_blocking)
+        return obj if obj.device == device else obj.to(device, non_blocking=non_blocking)
+    if type(obj) in (list, tuple):
+        return type(obj)([move_to_device(v, device, non_blocking) for v in obj])
     if isinstance(obj, Mapping):
-        return type(obj)({k: move_to_device(v, device, non_blocking) for k, v in obj.items()}) \
-            if type(obj) is not dict else {k: move_to_device(v, device, non_blocking) for k, v in obj.items()}
+        moved = {k: move_to_device(v, device, non_blocking) for k, v in obj.items()}
+        return moved if type(obj) is dict else type(obj)(moved)
     if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # namedtuple
         return type(obj)(*(move_to_device(v, device, non_blocking) for v in obj))
     if isinstance(obj, (list, tuple)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from pfdtrain.errors import BatchStructureError, describe
@@ -31,12 +32,15 @@ class ClassificationTask(Task):
         input_key: str | None = None,
         target_key: str | None = None,
     ) -> None:
-        self.criterion = criterion if criterion is not None else nn.CrossEntropyLoss()
+        #: ``None`` means cross-entropy (called functionally: cheaper than the module per batch).
+        self.criterion = criterion
         self.input_key = input_key
         self.target_key = target_key
 
     def split_batch(self, batch: Any) -> tuple[Any, torch.Tensor, tuple]:
         """Return ``(inputs, targets, extra)``; raise a BatchStructureError naming what was received."""
+        if type(batch) in (list, tuple) and len(batch) >= 2:  # the common case, checked cheaply
+            return batch[0], batch[1], tuple(batch[2:])
         if isinstance(batch, Mapping):
             x_key = self.input_key or next((k for k in _INPUT_KEYS if k in batch), None)
             y_key = self.target_key or next((k for k in _TARGET_KEYS if k in batch), None)
@@ -63,27 +67,35 @@ class ClassificationTask(Task):
     def _step(self, model: nn.Module, batch: Any) -> StepOutput:
         inputs, targets, extra = self.split_batch(batch)
         logits = self.forward(model, inputs, extra)
+        try:
+            loss = self.criterion(logits, targets) if self.criterion is not None else F.cross_entropy(logits, targets)
+            hard = targets.argmax(dim=1) if targets.dim() == 2 else targets
+            detached = logits.detach()
+            acc = (detached.argmax(dim=1) == hard).float().mean()
+        except (RuntimeError, ValueError, IndexError, AttributeError, TypeError) as exc:
+            self._diagnose(logits, targets)  # raises a clear error when the shapes are the cause
+            raise exc
+        return StepOutput(
+            loss=loss,
+            batch_size=logits.shape[0],
+            metrics={"loss": loss.detach(), "acc": acc},
+            outputs=detached,
+        )
+
+    @staticmethod
+    def _diagnose(logits: Any, targets: Any) -> None:
         if (
             not isinstance(logits, torch.Tensor)
             or not isinstance(targets, torch.Tensor)
             or logits.dim() != 2
             or targets.shape[0] != logits.shape[0]
+            or not (targets.dim() == 1 or (targets.dim() == 2 and targets.shape == logits.shape))
         ):
             raise BatchStructureError(
                 f"Model output {describe(logits)} and targets {describe(targets)} do not fit a "
                 "classification task: expected logits [B, num_classes] and labels [B] (or soft "
                 "labels [B, num_classes])."
             )
-        loss = self.criterion(logits, targets)
-        soft = targets.dim() == 2 and targets.is_floating_point()
-        hard = targets.argmax(dim=1) if soft else targets
-        acc = (logits.detach().argmax(dim=1) == hard).float().mean()
-        return StepOutput(
-            loss=loss,
-            batch_size=int(logits.shape[0]),
-            metrics={"loss": loss.detach(), "acc": acc},
-            outputs=logits,
-        )
 
     def training_step(self, model: nn.Module, batch: Any, trainer: "Trainer") -> StepOutput:
         return self._step(model, batch)

@@ -19,33 +19,34 @@ class MetricAccumulator:
         self.reset()
 
     def reset(self) -> None:
-        self._pending: dict[str, list[torch.Tensor]] = {}
-        self._pending_sizes: dict[str, list[int]] = {}
+        self._pending: list[tuple[Mapping[str, torch.Tensor], int]] = []
         self._sums: dict[str, torch.Tensor] = {}
         self._counts: dict[str, float] = {}
         self._batches = 0
 
     def update(self, metrics: Mapping[str, torch.Tensor], batch_size: int) -> None:
-        for key, value in metrics.items():
-            self._pending.setdefault(key, []).append(value)
-            self._pending_sizes.setdefault(key, []).append(batch_size)
+        self._pending.append((metrics, batch_size))
         self._batches += 1
         if self._batches % FOLD_EVERY == 0:
             self._fold()
 
     def _fold(self) -> None:
-        for key, values in self._pending.items():
-            if not values:
-                continue
-            sizes = self._pending_sizes[key]
-            stacked = torch.stack([v.detach().reshape(()) for v in values])
+        if not self._pending:
+            return
+        values: dict[str, list[torch.Tensor]] = {}
+        sizes: dict[str, list[int]] = {}
+        for metrics, size in self._pending:
+            for key, value in metrics.items():
+                values.setdefault(key, []).append(value.detach().reshape(()))
+                sizes.setdefault(key, []).append(size)
+        self._pending = []
+        for key, vals in values.items():
+            stacked = torch.stack(vals)
             dtype = torch.float32 if stacked.device.type == "mps" else torch.float64
-            weights = torch.tensor(sizes, dtype=dtype, device=stacked.device)
+            weights = torch.tensor(sizes[key], dtype=dtype, device=stacked.device)
             total = (stacked.to(dtype) * weights).sum()
             self._sums[key] = self._sums[key] + total if key in self._sums else total
-            self._counts[key] = self._counts.get(key, 0.0) + float(sum(sizes))
-            values.clear()
-            sizes.clear()
+            self._counts[key] = self._counts.get(key, 0.0) + float(sum(sizes[key]))
 
     def compute(self, reduce: Callable[[torch.Tensor], torch.Tensor] | None = None) -> dict[str, float]:
         """Epoch means as Python floats: the one host synchronisation of the epoch.
@@ -69,15 +70,16 @@ class MetricAccumulator:
         return self._batches
 
     def state_dict(self) -> dict[str, Any]:
+        keys = sorted({k for metrics, _ in self._pending for k in metrics})
         return {
             "batches": self._batches,
             "sums": {k: v.detach().cpu() for k, v in self._sums.items()},
             "counts": dict(self._counts),
-            "pending": {
-                k: torch.stack([t.detach().reshape(()) for t in v]).cpu() if v else torch.empty(0)
-                for k, v in self._pending.items()
-            },
-            "pending_sizes": {k: list(v) for k, v in self._pending_sizes.items()},
+            "pending": [
+                ({k: v.detach().reshape(()).cpu() for k, v in metrics.items()}, size)
+                for metrics, size in self._pending
+            ],
+            "pending_keys": keys,
         }
 
     def load_state_dict(self, state: Mapping[str, Any], device: torch.device) -> None:
@@ -85,5 +87,4 @@ class MetricAccumulator:
         self._batches = int(state["batches"])
         self._sums = {k: v.to(device) for k, v in state["sums"].items()}
         self._counts = {k: float(v) for k, v in state["counts"].items()}
-        self._pending = {k: list(v.to(device).unbind(0)) for k, v in state["pending"].items()}
-        self._pending_sizes = {k: list(v) for k, v in state["pending_sizes"].items()}
+        self._pending = [({k: v.to(device) for k, v in m.items()}, int(n)) for m, n in state["pending"]]

@@ -41,7 +41,8 @@ def capture_loader_and_rng_state(trainer: "Trainer") -> dict[str, Any]:
 
 
 def _restore_loader_and_rng_state(trainer: "Trainer", state: dict[str, Any]) -> None:
-    ckpt.restore_random_state(state["random_state"])
+    if state.get("random_state") is not None:
+        ckpt.restore_random_state(state["random_state"])
     gens = _loader_generators(trainer.train_dataloader)
     for key, value in state.get("loader_generators", {}).items():
         if key in gens:
@@ -89,13 +90,14 @@ def build(trainer: "Trainer") -> dict[str, Any]:
         "task": trainer.task.state_dict(),
         "plugins": plugin_states,
         "batches_done_in_epoch": trainer.batch_idx + 1 if mid_epoch else 0,
+        "loader_generators": {
+            k: g.get_state() for k, g in _loader_generators(trainer.train_dataloader).items()
+        },
     }
     if mid_epoch:
         training["epoch_accumulator"] = trainer._train_metrics.state_dict()
         training["epoch_start_state"] = trainer._epoch_start_state
-        training["loader_generators"] = {
-            k: g.get_state() for k, g in _loader_generators(trainer.train_dataloader).items()
-        }
+        training["epoch_start_lrs"] = dict(trainer._epoch_lrs)
     sched = trainer.scheduler_config
     return ckpt.new_checkpoint(
         model={
@@ -150,14 +152,18 @@ def restore(trainer: "Trainer", path: str | Path) -> None:
     if batches_done:
         trainer._train_metrics.load_state_dict(training["epoch_accumulator"], trainer.device)
         trainer._epoch_start_state = training["epoch_start_state"]
+        trainer._epoch_lrs = dict(training["epoch_start_lrs"])
         trainer._resume_state = {
             "batches_done": batches_done,
             "epoch_start": training["epoch_start_state"],
             "now": {"random_state": state["random_state"], "loader_generators": training.get("loader_generators", {})},
         }
     trainer.callbacks.call("on_load_checkpoint", trainer, state)  # hook: on_load_checkpoint
-    if state.get("random_state") is not None and not batches_done:
-        ckpt.restore_random_state(state["random_state"])
+    if not batches_done:
+        _restore_loader_and_rng_state(
+            trainer,
+            {"random_state": state.get("random_state"), "loader_generators": training.get("loader_generators", {})},
+        )
 
 
 def config(trainer: "Trainer") -> dict[str, Any]:

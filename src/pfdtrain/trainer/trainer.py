@@ -58,9 +58,9 @@ class Trainer:
         default_root_dir: where callbacks write by default.
         enable_progress_bar: add a progress bar unless a callback already provides one.
         on_nonfinite: what a NaN/inf loss does: ``"raise"``, ``"skip"`` the optimizer step, or
-            ``"stop"`` training cleanly. On CPU the check is immediate; on accelerators ``"raise"``
-            and ``"stop"`` are checked every ``log_every_n_steps`` steps so that no step waits for
-            the device, while ``"skip"`` must check every step.
+            ``"stop"`` training cleanly. ``"raise"`` and ``"stop"`` check the losses every
+            ``log_every_n_steps`` optimizer steps and at the end of each epoch, so that no step
+            waits for the device; ``"skip"`` has to read every loss as it comes (one sync a step).
         check_val_every_n_epoch: validate on every n-th epoch.
         log_every_n_steps: how often step-level values are made available to callbacks.
     """
@@ -156,10 +156,11 @@ class Trainer:
         self._epoch_start_state: dict[str, Any] | None = None
         self._resume_batches = 0
         self._resume_state: dict[str, Any] | None = None
-        self._pending_nonfinite: torch.Tensor | None = None
+        self._recent_losses: list[tuple[torch.Tensor, int, int]] = []
         self._epoch_finished = False
         self._in_train_epoch = False
         self._skip_step = False
+        self._epoch_lrs: dict[str, float] = {}
 
     # ------------------------------------------------------------------ public API
 
@@ -315,6 +316,7 @@ class Trainer:
         if resume is None:
             self._train_metrics.reset()
             self._epoch_start_state = checkpointing.capture_loader_and_rng_state(self)
+            self._epoch_lrs = self._current_lrs()
         for plugin in self.plugins:
             plugin.on_train_epoch_start(self)  # plugin: epoch start (sampler epoch, ...)
         self.task.on_train_epoch_start(self)  # task: epoch schedules
@@ -330,20 +332,26 @@ class Trainer:
         self._end_train_epoch()
 
     def _train_batch(self, batch: Any, batch_idx: int, window: int) -> None:
-        self.callbacks.call("on_train_batch_start", self, batch, batch_idx)  # hook
+        hooks = self.callbacks._dispatch  # the callbacks that override each hook, precomputed
+        for fn in hooks["on_train_batch_start"]:
+            fn(self, batch, batch_idx)  # hook: on_train_batch_start
         batch = self.task.transfer_batch(batch, self.device)  # task: device transfer
         with self.precision_plugin.autocast():  # plugin: precision context
             out = self.task.training_step(self.model, batch, self)  # task: loss
         loss = out.loss
         self._check_finite(loss)
-        self.callbacks.call("on_before_backward", self, loss)  # hook
-        size = self._window_size(batch_idx, window)
-        self.precision_plugin.backward(loss / size if size > 1 else loss)  # plugin: backward
+        for fn in hooks["on_before_backward"]:
+            fn(self, loss)  # hook: on_before_backward
+        if window > 1:
+            size = self._window_size(batch_idx, window)
+            loss = loss / size if size > 1 else loss
+        self.precision_plugin.backward(loss)  # plugin: backward
         self._train_metrics.update(out.metrics, out.batch_size)
         self.last_step_output = out
-        if self._window_closes(batch_idx, window):
+        if window == 1 or self._window_closes(batch_idx, window):
             self._optimizer_step()
-        self.callbacks.call("on_train_batch_end", self, out, batch_idx)  # hook
+        for fn in hooks["on_train_batch_end"]:
+            fn(self, out, batch, batch_idx)  # hook: on_train_batch_end
 
     def _optimizer_step(self) -> None:
         optimizer = self.optimizer
@@ -368,6 +376,14 @@ class Trainer:
             sched.step(metrics)
         if self.global_step % self.log_every_n_steps == 0:
             self._flush_nonfinite()
+
+    def _current_lrs(self) -> dict[str, float]:
+        """The learning rates an epoch starts with: what its history row reports."""
+        groups = self.optimizer.param_groups if self.optimizer else []
+        lrs = {"lr": groups[0]["lr"]} if groups else {}
+        for i, group in enumerate(groups[1:], start=1):
+            lrs[f"lr_pg{i}"] = group["lr"]
+        return lrs
 
     def _window_size(self, batch_idx: int, window: int) -> int:
         """Batches in the accumulation window holding ``batch_idx``; the last window may be short."""
@@ -394,9 +410,7 @@ class Trainer:
         if self.val_dataloader is not None and (self.current_epoch + 1) % self.check_val_every_n_epoch == 0:
             val = self._evaluate(self.val_dataloader, "val")
             self.model.train()
-        lrs = {"lr": self.optimizer.param_groups[0]["lr"]} if self.optimizer else {}
-        for i, group in enumerate(self.optimizer.param_groups[1:] if self.optimizer else (), start=1):
-            lrs[f"lr_pg{i}"] = group["lr"]
+        lrs = self._epoch_lrs
         sched = self.scheduler_config
         if sched is not None and sched.interval == "epoch" and (self.current_epoch + 1) % sched.frequency == 0:
             sched.step({**train, **val})
@@ -447,25 +461,27 @@ class Trainer:
                 f"{type(self.task).__name__}.training_step returned a loss of type "
                 f"{type(loss).__name__}; it must be a tensor that requires grad."
             )
-        if self.on_nonfinite == "skip" or self.device.type == "cpu":
-            if not math.isfinite(loss.item()):
-                self._handle_nonfinite(loss.item(), self.global_step)
+        if self.on_nonfinite == "skip":  # deciding per step needs the value now
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                self._handle_nonfinite(value, self.global_step, self.batch_idx)
             return
-        bad = ~torch.isfinite(loss.detach())
-        step = torch.full((), self.global_step, device=loss.device)
-        if self._pending_nonfinite is None:
-            self._pending_nonfinite = torch.where(bad, step, torch.full_like(step, -1))
-        else:
-            first = self._pending_nonfinite
-            self._pending_nonfinite = torch.where((first < 0) & bad, step, first)
+        self._recent_losses.append((loss.detach(), self.global_step, self.batch_idx))
 
     def _flush_nonfinite(self) -> None:
-        pending, self._pending_nonfinite = self._pending_nonfinite, None
-        if pending is not None and int(pending) >= 0:
-            self._handle_nonfinite(math.nan, int(pending))
+        """Check the losses since the last flush in one go (one sync per ``log_every_n_steps``)."""
+        recent, self._recent_losses = self._recent_losses, []
+        if not recent:
+            return
+        finite = torch.isfinite(torch.stack([l.reshape(()).float() for l, _, _ in recent]))
+        if bool(finite.all()):
+            return
+        first = int((~finite).nonzero()[0])
+        loss, step, batch_idx = recent[first]
+        self._handle_nonfinite(float(loss), step, batch_idx)
 
-    def _handle_nonfinite(self, value: float, step: int) -> None:
-        where = f"epoch {self.current_epoch}, optimizer step {step}, batch {self.batch_idx}"
+    def _handle_nonfinite(self, value: float, step: int, batch_idx: int) -> None:
+        where = f"epoch {self.current_epoch}, batch {batch_idx} (optimizer step {step})"
         if self.on_nonfinite == "raise":
             raise NonFiniteLossError(
                 f"The loss is {value} at {where}. Lower the learning rate, enable gradient clipping, "
@@ -477,7 +493,6 @@ class Trainer:
             warnings.warn(f"Non-finite loss ({value}) at {where}: skipping this optimizer step.", stacklevel=2)
         else:
             warnings.warn(f"Non-finite loss ({value}) at {where}: stopping training.", stacklevel=2)
-            self._skip_step = True
             self.should_stop = True
 
 

@@ -1,0 +1,32 @@
+"""Ratio helpers for benchmarks: candidate and baseline timed in the same process."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Callable
+
+
+def interleaved_ratio(candidate: Callable[[], object], baseline: Callable[[], object], rounds: int = 7,
+                      warmup: int = 1) -> tuple[float, float, float]:
+    """Median time of candidate / median time of baseline, alternating runs to cancel drift."""
+    for _ in range(warmup):
+        baseline()
+        candidate()
+    cand, base = [], []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        baseline()
+        base.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        candidate()
+        cand.append(time.perf_counter() - t)
+    c, b = statistics.median(cand), statistics.median(base)
+    return c / b, c, b
+
+
+def report(benchmark, name: str, ratio: float, target: float, candidate_s: float, baseline_s: float) -> None:
+    benchmark.extra_info.update({"ratio": round(ratio, 4), "target": target,
+                                 "candidate_s": candidate_s, "baseline_s": baseline_s})
+    print(f"\n{name}: {ratio:.3f}x (target <= {target}x; candidate {candidate_s * 1e3:.1f} ms, "
+          f"baseline {baseline_s * 1e3:.1f} ms)")

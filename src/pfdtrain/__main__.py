@@ -1,0 +1,3 @@
+from pfdtrain.cli.app import main
+
+main()
