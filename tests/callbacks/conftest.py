@@ -115,3 +115,32 @@ def make_trainer(tmp_path: Path) -> Callable[..., FakeTrainer]:
         return FakeTrainer(tmp_path, **overrides)
 
     return make
+
+
+@pytest.fixture
+def real_trainer() -> Callable[..., Any]:
+    """Factory for a real Trainer on a tiny CPU model: (callbacks, **trainer kwargs) -> Trainer.
+
+    Skips while ``pfdtrain.checkpoint`` (which the Trainer imports) has not landed.
+    """
+    pytest.importorskip("pfdtrain.checkpoint", reason="pfdtrain.checkpoint has not landed yet")
+    from pfd_testing import make_model
+    from pfdtrain import Trainer
+
+    def make(callbacks=(), *, lr: float = 0.05, model_seed: int = 5, optimizer=None, **kw: Any) -> Trainer:
+        model = make_model(seed=model_seed)
+        opt = optimizer if optimizer is not None else (lambda p: torch.optim.SGD(p, lr=lr))
+        kw.setdefault("enable_progress_bar", False)
+        kw.setdefault("device", "cpu")
+        kw.setdefault("seed", 123)
+        return Trainer(model, opt, callbacks=list(callbacks), **kw)
+
+    return make
+
+
+@pytest.fixture
+def loaders():
+    """(train, val): 8 training batches of 8 samples, 4 validation batches."""
+    from pfd_testing import make_loader
+
+    return make_loader(n=64, batch_size=8), make_loader(n=32, batch_size=8, seed=1)

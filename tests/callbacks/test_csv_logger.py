@@ -90,3 +90,19 @@ def test_bad_name_and_distinct_state_keys():
         with pytest.raises(ConfigurationError, match="file name"):
             CSVLogger(name=bad)
     assert CSVLogger(name="a.csv").state_key != CSVLogger(name="b.csv").state_key
+
+
+# ---------------------------------------------------------------------- with the real Trainer
+
+
+def test_real_trainer_csv_matches_history(real_trainer, loaders, tmp_path):
+    trainer = real_trainer([CSVLogger()], max_epochs=3, default_root_dir=tmp_path, check_val_every_n_epoch=2)
+    history = trainer.fit(*loaders)
+    rows = _read(tmp_path / "logs" / "metrics.csv")
+    assert rows[0] == list(history)
+    assert len(rows) == 4
+    for epoch, row in enumerate(rows[1:]):
+        for column, cell in zip(rows[0], row):
+            value = history[column][epoch]
+            assert cell == ("" if value is None else str(value)), (epoch, column)
+    assert rows[1][rows[0].index("val_loss")] == ""  # no validation in epoch 0

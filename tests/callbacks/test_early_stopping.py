@@ -194,3 +194,63 @@ def test_verbose_reports_the_stop(make_trainer, capsys):
     trainer = make_trainer()
     trainer.fit([EarlyStopping(patience=1, verbose=True)], _epochs([1.0, 2.0]))
     assert "EarlyStopping at epoch 1" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------- with the real Trainer
+
+
+def test_real_trainer_stops_after_patience(real_trainer, loaders, tmp_path):
+    # lr=0: the weights never change, so val_loss is the same every epoch -> no improvement after epoch 0
+    es = EarlyStopping(patience=2)
+    trainer = real_trainer([es], lr=0.0, max_epochs=10, default_root_dir=tmp_path)
+    history = trainer.fit(*loaders)
+    assert es.stopped_epoch == 2
+    assert history.num_epochs == 3 and trainer.current_epoch == 3
+
+
+def test_real_trainer_resume_continues_the_count(real_trainer, loaders, tmp_path):
+    from pfdtrain.callbacks import ModelCheckpoint
+    from pfdtrain.checkpoint import load
+
+    first_es = EarlyStopping(patience=2)
+    ckpt = ModelCheckpoint(dirpath=tmp_path, save_top_k=0, save_last=True)
+    real_trainer([ckpt, first_es], lr=0.0, max_epochs=2).fit(*loaders)
+    saved = load(tmp_path / "last.pt")["callbacks"][first_es.state_key]
+    assert saved["wait_count"] == 1 and saved["stopped_epoch"] is None
+
+    resumed_es = EarlyStopping(patience=2)
+    trainer = real_trainer([resumed_es], lr=0.0, max_epochs=10)
+    trainer.fit(*loaders, ckpt_path=tmp_path / "last.pt")
+    # a fresh count would take epochs 2 (new best), 3, 4 and stop at 4
+    assert resumed_es.stopped_epoch == 2 and trainer.current_epoch == 3
+
+
+def test_real_trainer_checkpoint_holds_the_stop_of_the_same_epoch(real_trainer, loaders, tmp_path):
+    from pfdtrain.callbacks import ModelCheckpoint
+    from pfdtrain.checkpoint import load
+
+    es = EarlyStopping(patience=1)
+    ckpt = ModelCheckpoint(dirpath=tmp_path, save_top_k=0, save_last=True)
+    real_trainer([ckpt, es], lr=0.0, max_epochs=10).fit(*loaders)  # ckpt listed first, runs last
+    assert load(tmp_path / "last.pt")["callbacks"][es.state_key]["stopped_epoch"] == 1
+
+
+def test_real_trainer_restore_best_weights(real_trainer, loaders, tmp_path):
+    es = EarlyStopping(patience=1, restore_best_weights=True, monitor="val_loss")
+    snapshots = {}
+
+    from pfdtrain.callbacks import Callback
+
+    class Snapshot(Callback):
+        def on_train_epoch_end(self, trainer):
+            snapshots[trainer.current_epoch] = (
+                trainer.callback_metrics["val_loss"],
+                {k: v.clone() for k, v in trainer.model.state_dict().items()},
+            )
+
+    trainer = real_trainer([Snapshot(), es], lr=2.0, max_epochs=20)  # a large lr overshoots soon
+    trainer.fit(*loaders)
+    assert es.stopped_epoch is not None
+    best_epoch = min(snapshots, key=lambda e: snapshots[e][0])
+    for key, value in trainer.model.state_dict().items():
+        assert torch.equal(value, snapshots[best_epoch][1][key]), key

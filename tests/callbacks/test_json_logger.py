@@ -87,3 +87,13 @@ def test_resumed_run_writes_the_same_file(make_trainer, tmp_path):
 def test_bad_name():
     with pytest.raises(ConfigurationError, match="file name"):
         JSONLogger(name="logs/metrics.json")
+
+
+# ---------------------------------------------------------------------- with the real Trainer
+
+
+def test_real_trainer_json_matches_history(real_trainer, loaders, tmp_path):
+    trainer = real_trainer([JSONLogger(save_dir=tmp_path)], max_epochs=2)
+    history = trainer.fit(*loaders)
+    records = _strict_load(tmp_path / "metrics.json")
+    assert records == [{k: history[k][e] for k in history} for e in range(2)]

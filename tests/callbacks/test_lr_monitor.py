@@ -86,3 +86,23 @@ def test_bad_arguments():
     with pytest.raises(ConfigurationError, match="optimizer"):
         LearningRateMonitor().on_fit_start(type("T", (), {"optimizer": None})())
     assert LearningRateMonitor("step").state_key != LearningRateMonitor("epoch").state_key
+
+
+# ---------------------------------------------------------------------- with the real Trainer
+
+
+def test_real_trainer_with_a_scheduler(real_trainer, loaders):
+    lr_mon = LearningRateMonitor()
+    trainer = real_trainer(
+        [lr_mon], lr=0.1, max_epochs=3, scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=1, gamma=0.5)
+    )
+    history = trainer.fit(*loaders)
+    assert lr_mon.lrs == {"lr-SGD": [0.1, 0.05, 0.025]}
+    assert history["lr"] == lr_mon.lrs["lr-SGD"]
+
+
+def test_real_trainer_step_interval(real_trainer, loaders):
+    lr_mon = LearningRateMonitor(logging_interval="step")
+    trainer = real_trainer([lr_mon], lr=0.1, max_epochs=2, log_every_n_steps=4)
+    trainer.fit(*loaders)  # 16 optimizer steps: recorded before steps 0, 4, 8, 12
+    assert lr_mon.lrs == {"lr-SGD": [0.1] * 4}

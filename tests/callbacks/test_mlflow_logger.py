@@ -110,3 +110,20 @@ def test_other_processes_do_not_log(make_trainer, mlflow):
 
     make_trainer(is_global_zero=False).fit([MLflowLogger()], EPOCHS)
     assert mlflow.calls == []
+
+
+# ---------------------------------------------------------------------- with the real Trainer
+
+
+def test_real_trainer_logs_every_epoch(real_trainer, loaders, mlflow):
+    from pfdtrain.callbacks import LearningRateMonitor, MLflowLogger
+
+    trainer = real_trainer([LearningRateMonitor(), MLflowLogger()], max_epochs=2)
+    history = trainer.fit(*loaders)
+    logged = [c for c in mlflow.calls if c[0] == "log_metrics"]
+    assert [c[2] for c in logged] == [0, 1]
+    for epoch, (_, metrics, _) in enumerate(logged):
+        expected = {k: history[k][epoch] for k in history if k != "epoch"}
+        expected["lr-SGD"] = 0.05
+        assert metrics == expected
+    assert mlflow.calls[-1] == ("end_run", "FINISHED")

@@ -257,3 +257,55 @@ def test_class_attributes_and_state_key():
     CallbackList([a, b, c])
     state = _roundtrip(a.state_dict())
     assert set(state) >= {"best_model_path", "best_model_score", "best_k_models", "last_model_path", "kth_best_model_path"}
+
+
+# ---------------------------------------------------------------------- with the real Trainer
+
+
+def _top2_names(history):
+    """File names the two lowest val_loss epochs must have, from the Trainer's own history."""
+    ranked = sorted(range(history.num_epochs), key=lambda e: history["val_loss"][e])[:2]
+    return sorted(f"epoch={e}-val_loss={history['val_loss'][e]:.4f}.pt" for e in ranked)
+
+
+def test_real_trainer_top_k_and_last(real_trainer, loaders, tmp_path):
+    from pfdtrain.checkpoint import load
+
+    ckpt = ModelCheckpoint(dirpath=tmp_path, filename="{epoch}-{val_loss:.4f}", monitor="val_loss", save_top_k=2, save_last=True)
+    trainer = real_trainer([ckpt], max_epochs=5)
+    history = trainer.fit(*loaders)
+    assert _files(tmp_path) == sorted(_top2_names(history) + ["last.pt"])
+    best_epoch = min(range(5), key=lambda e: history["val_loss"][e])
+    assert ckpt.best_model_score == pytest.approx(history["val_loss"][best_epoch])
+    best = load(ckpt.best_model_path)
+    assert best["training"]["epoch"] == best_epoch + 1  # saved at the end of that epoch: resumes at the next
+    last = load(tmp_path / "last.pt")
+    assert last["training"]["epoch"] == 5
+    assert last["callbacks"][ckpt.state_key]["best_k_models"] == ckpt.best_k_models
+    assert last["training"]["best_metric"] == ckpt.best_model_score
+
+
+def test_real_trainer_resume_keeps_the_same_files(real_trainer, loaders, tmp_path):
+    def make_ckpt(folder):
+        return ModelCheckpoint(dirpath=folder, filename="{epoch}-{val_loss:.4f}", monitor="val_loss", save_top_k=2, save_last=True)
+
+    straight = real_trainer([make_ckpt(tmp_path / "a")], max_epochs=5)
+    straight_history = straight.fit(*loaders)
+
+    real_trainer([make_ckpt(tmp_path / "b")], max_epochs=2).fit(*loaders)
+    resumed_ckpt = make_ckpt(tmp_path / "b")
+    resumed = real_trainer([resumed_ckpt], max_epochs=5)
+    resumed.fit(*loaders, ckpt_path=tmp_path / "b" / "last.pt")
+
+    assert resumed.history == straight_history  # exact resume (the Trainer's guarantee)
+    assert _files(tmp_path / "b") == _files(tmp_path / "a") == sorted(_top2_names(straight_history) + ["last.pt"])
+
+
+def test_real_trainer_every_n_train_steps_saves_mid_epoch(real_trainer, loaders, tmp_path):
+    from pfdtrain.checkpoint import load
+
+    ckpt = ModelCheckpoint(dirpath=tmp_path, filename="{step}", save_top_k=-1, every_n_train_steps=3)
+    real_trainer([ckpt], max_epochs=2).fit(*loaders)  # 8 batches per epoch: steps 1..16
+    assert _files(tmp_path) == sorted(f"step={s}.pt" for s in (3, 6, 9, 12, 15))
+    state = load(tmp_path / "step=9.pt")
+    assert state["training"]["global_step"] == 9 and state["training"]["batches_done_in_epoch"] == 1

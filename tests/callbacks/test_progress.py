@@ -123,3 +123,32 @@ def test_real_tensor_loss(make_trainer):
     bar.on_train_batch_end(trainer, out, None, 0)
     bar.on_fit_end(trainer)
     assert "loss=0.1250" in buffer.getvalue()
+
+
+# ---------------------------------------------------------------------- with the real Trainer
+
+
+def test_real_trainer_default_progress_bar_prints_one_line_per_epoch(real_trainer, loaders, capsys, monkeypatch):
+    for var in ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE"):
+        monkeypatch.delenv(var, raising=False)
+    trainer = real_trainer(max_epochs=2, enable_progress_bar=True)
+    assert [type(cb).__name__ for cb in trainer.callbacks] == ["ProgressBar"]
+    trainer.fit(*loaders)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    for epoch, line in enumerate(lines):
+        row = trainer.history
+        expected = (
+            f"Epoch {epoch + 1}/2 - train_loss={row['train_loss'][epoch]:.4f} train_acc={row['train_acc'][epoch]:.4f} "
+            f"val_loss={row['val_loss'][epoch]:.4f} val_acc={row['val_acc'][epoch]:.4f} lr=5.0e-02"
+        )
+        assert re.fullmatch(re.escape(expected) + r" \(\d+\.\ds\)", line), line
+
+
+def test_real_trainer_with_a_terminal_console(real_trainer, loaders):
+    console, buffer = _console(True, width=160)
+    trainer = real_trainer([ProgressBar(refresh_rate=0, console=console)], max_epochs=2, enable_progress_bar=True)
+    assert sum(isinstance(cb, ProgressBar) for cb in trainer.callbacks) == 1
+    trainer.fit(*loaders)
+    text = buffer.getvalue()
+    assert "Epoch 2/2" in text and "8/8" in text and "loss=" in text and "val_acc=" in text

@@ -88,3 +88,19 @@ def test_loading_state_while_running_counts_from_then(make_trainer, clock):
     limit.load_state_dict({"time_elapsed": 20.0})
     clock[0] += 5
     assert limit.time_elapsed == 25.0
+
+
+# ---------------------------------------------------------------------- with the real Trainer
+
+
+def test_real_trainer_stops_cleanly_and_checkpoints_the_elapsed_time(real_trainer, loaders, tmp_path):
+    from pfdtrain.checkpoint import load
+
+    limit = TimeLimit(1e-9)  # spent by the first batch
+    trainer = real_trainer([limit], max_epochs=5)
+    history = trainer.fit(*loaders)
+    assert trainer.global_step == 1 and history.num_epochs == 1
+    assert history["val_loss"][0] is not None  # the epoch still ended with validation
+    trainer.save_checkpoint(tmp_path / "c.pt")
+    saved = load(tmp_path / "c.pt")["callbacks"][limit.state_key]
+    assert saved["time_elapsed"] == limit.time_elapsed > 0

@@ -33,13 +33,17 @@ class TimeLimit(Callback):
 
     def __init__(self, max_duration: float | timedelta | str) -> None:
         self.max_duration = parse_duration(max_duration)
+        # Seconds as given: a timedelta keeps only microseconds.
+        self._max_seconds = (
+            float(max_duration) if isinstance(max_duration, (int, float)) else self.max_duration.total_seconds()
+        )
         self._elapsed_before = 0.0  # seconds of earlier fit() calls / the run a checkpoint came from
         self._started_at: float | None = None
         self.stopped = False
 
     @property
     def max_seconds(self) -> float:
-        return self.max_duration.total_seconds()
+        return self._max_seconds
 
     @property
     def time_elapsed(self) -> float:
@@ -92,9 +96,9 @@ def parse_duration(value: Any) -> timedelta:
     if isinstance(value, timedelta):
         result = value
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        if not math.isfinite(value):
+        if not math.isfinite(value) or value <= 0:
             raise _bad(value)
-        result = timedelta(seconds=value)
+        return timedelta(seconds=value)
     elif isinstance(value, str):
         match = re.fullmatch(r"\s*(\d+):(\d+):(\d+):(\d+)\s*", value)
         if not match:
