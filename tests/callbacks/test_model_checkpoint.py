@@ -309,3 +309,14 @@ def test_real_trainer_every_n_train_steps_saves_mid_epoch(real_trainer, loaders,
     assert _files(tmp_path) == sorted(f"step={s}.pt" for s in (3, 6, 9, 12, 15))
     state = load(tmp_path / "step=9.pt")
     assert state["training"]["global_step"] == 9 and state["training"]["batches_done_in_epoch"] == 1
+
+
+def test_step_saving_monitoring_an_epoch_metric_waits_for_the_first_epoch(make_trainer, tmp_path):
+    trainer = make_trainer()
+    ckpt = ModelCheckpoint(dirpath=tmp_path, filename="{step}", monitor="train_loss", save_top_k=1, every_n_train_steps=2)
+    trainer.fit([ckpt], [{"train_loss": 0.5}, {"train_loss": 0.4}])
+    # steps 2 and 4 come before any train_loss exists; step 6 saves with epoch 0's value
+    assert _files(tmp_path) == ["step=6.pt"]
+    other = ModelCheckpoint(dirpath=tmp_path, monitor="train_acc", every_n_train_steps=2)
+    with pytest.raises(ConfigurationError, match="train_acc"):
+        make_trainer().fit([other], [{"train_loss": 0.5}, {"train_loss": 0.4}])

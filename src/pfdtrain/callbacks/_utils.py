@@ -40,13 +40,16 @@ def missing_metric_error(owner: str, monitor: str, available: Any) -> Configurat
 def monitored_value(trainer: "Trainer", monitor: str, owner: str, *, epoch_end: bool) -> float | None:
     """The current value of ``monitor``, or ``None`` when it was legitimately not computed.
 
-    "Legitimately" means: validation has not run yet (``check_val_every_n_epoch`` > 1, or a
-    step-based check before the first validation), or, at epoch end, the metric was not logged
-    this epoch (its history entry is ``None``: the value in ``callback_metrics`` is stale).
-    A name that will never appear raises a :class:`ConfigurationError` listing what exists.
+    "Legitimately" means: a step-based check before the first epoch ended (epoch metrics such
+    as ``train_loss`` do not exist yet), validation has not run yet (``check_val_every_n_epoch``
+    > 1), or, at epoch end, the metric was not logged this epoch (its history entry is ``None``:
+    the value in ``callback_metrics`` is stale). A name that will never appear raises a
+    :class:`ConfigurationError` listing what exists.
     """
     metrics = trainer.callback_metrics
     if monitor not in metrics:
+        if not epoch_end and _epochs_done(trainer) == 0:
+            return None
         validation_pending = (
             monitor.startswith("val_")
             and getattr(trainer, "val_dataloader", None) is not None
@@ -60,6 +63,16 @@ def monitored_value(trainer: "Trainer", monitor: str, owner: str, *, epoch_end: 
         if history is not None and monitor in history and history.last(monitor) is None:
             return None  # not logged this epoch: the callback_metrics value is from an earlier one
     return to_float(metrics[monitor], f"{owner}: metric {monitor!r}")
+
+
+def _epochs_done(trainer: "Trainer") -> int:
+    history = getattr(trainer, "history", None)
+    if history is None:
+        return 0
+    done = getattr(history, "num_epochs", None)
+    if done is None:
+        done = len(history["epoch"]) if "epoch" in history else 0
+    return int(done)
 
 
 def to_float(value: Any, what: str) -> float:
