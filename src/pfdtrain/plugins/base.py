@@ -76,6 +76,9 @@ class PrecisionPlugin(Plugin):
         optimizer.step()
         return True
 
+    def skip_step(self, optimizer: torch.optim.Optimizer) -> None:
+        """The trainer skips this step (non-finite loss); keep internal state consistent."""
+
 
 class AccumulationPlugin(Plugin):
     """Role ``accumulation``: how many batches make one optimizer step."""

@@ -99,9 +99,15 @@ def build(trainer: "Trainer") -> dict[str, Any]:
         training["epoch_start_state"] = trainer._epoch_start_state
         training["epoch_start_lrs"] = dict(trainer._epoch_lrs)
     sched = trainer.scheduler_config
+    model_state = model.state_dict()
+    exporter = next((p for p in trainer.plugins if getattr(p, "export_ema_weights", False)), None)
+    if exporter is not None and sections.get("ema"):
+        # readers of model.state_dict get the averaged weights; resume uses the training ones
+        sections["ema"]["training_state_dict"] = model_state
+        model_state = {k: v.detach().clone() for k, v in exporter.shadow.items()}
     return ckpt.new_checkpoint(
         model={
-            "state_dict": model.state_dict(),
+            "state_dict": model_state,
             "architecture": f"{type(model).__module__}.{type(model).__qualname__}",
             "config": _model_config(model),
         },
@@ -128,7 +134,8 @@ def save(trainer: "Trainer", path: str | Path) -> Path | None:
 def restore(trainer: "Trainer", path: str | Path) -> None:
     """Load weights, optimizer, scheduler, plugin/callback states, counters and RNG from ``path``."""
     state = ckpt.load(path, map_location=trainer.device)
-    ckpt.load_model_state(trainer.unwrapped_model, state["model"]["state_dict"])
+    weights = (state.get("ema") or {}).get("training_state_dict") or state["model"]["state_dict"]
+    ckpt.load_model_state(trainer.unwrapped_model, weights)
     if state.get("optimizer") is not None and trainer.optimizer is not None:
         trainer.optimizer.load_state_dict(state["optimizer"])
     if state.get("scheduler") is not None and trainer.scheduler_config is not None:

@@ -167,7 +167,7 @@ class Trainer:
     @property
     def unwrapped_model(self) -> nn.Module:
         """The user's model without a DDP wrapper (what checkpoints hold)."""
-        return self.distributed.unwrap(self.model) if self.distributed else self.model
+        return getattr(self.model, "module", self.model) if self.distributed else self.model
 
     @property
     def is_global_zero(self) -> bool:
@@ -362,6 +362,7 @@ class Trainer:
         self.callbacks.call("on_before_optimizer_step", self, optimizer)  # hook
         if self._skip_step:
             self._skip_step = False
+            self.precision_plugin.skip_step(optimizer)
         else:
             self.precision_plugin.optimizer_step(optimizer)  # plugin: (scaled) step
         optimizer.zero_grad(set_to_none=True)

@@ -1,0 +1,41 @@
+"""The v2 checkpoint format: plain data only, safe to load, written atomically.
+
+A v2 checkpoint is a nested dict of tensors and primitives that
+``torch.load(path, weights_only=True)`` opens without any allow-list, so loading one never runs
+code from the file. See :func:`new_checkpoint` for the layout. Legacy (v1) files are refused
+with a pointer to ``migrate-checkpoint``.
+"""
+
+from __future__ import annotations
+
+from pfdtrain.checkpoint.atomic import atomic_write
+from pfdtrain.checkpoint.errors import (
+    CheckpointError,
+    CheckpointFormatError,
+    CheckpointMismatchError,
+    CheckpointVersionError,
+)
+from pfdtrain.checkpoint.format import FORMAT_NAME, FORMAT_VERSION, check_format, is_v2, new_checkpoint
+from pfdtrain.checkpoint.io import load, save
+from pfdtrain.checkpoint.model_state import load_model_state
+from pfdtrain.checkpoint.plain_data import validate_plain_data
+from pfdtrain.checkpoint.random_state import capture_random_state, restore_random_state
+
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "new_checkpoint",
+    "save",
+    "load",
+    "is_v2",
+    "check_format",
+    "validate_plain_data",
+    "atomic_write",
+    "capture_random_state",
+    "restore_random_state",
+    "load_model_state",
+    "CheckpointError",
+    "CheckpointFormatError",
+    "CheckpointVersionError",
+    "CheckpointMismatchError",
+]

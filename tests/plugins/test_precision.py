@@ -1,0 +1,79 @@
+import warnings
+
+import pytest
+import torch
+
+from pfd_testing import make_loader, make_model
+from pfdtrain import ClassificationTask, Trainer
+from pfdtrain.errors import ConfigurationError
+from pfdtrain.plugins import MixedPrecision
+
+
+def _dtype_spy():
+    seen = []
+
+    def criterion(logits, targets):
+        seen.append(logits.dtype)
+        return torch.nn.functional.cross_entropy(logits, targets)
+
+    return ClassificationTask(criterion=criterion), seen
+
+
+def _fit(plugin, epochs=1, **kw):
+    task, seen = _dtype_spy()
+    model = make_model(dropout=0.0)
+    trainer = Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1), task=task, plugins=[plugin],
+                      max_epochs=epochs, enable_progress_bar=False, **kw)
+    trainer.fit(make_loader())
+    return trainer, seen
+
+
+def test_bf16_autocast_runs_on_cpu():
+    trainer, seen = _fit(MixedPrecision("bf16-mixed"))
+    assert set(seen) == {torch.bfloat16}
+    assert all(p.dtype == torch.float32 for p in trainer.model.parameters())  # master weights stay fp32
+    assert torch.isfinite(torch.tensor(trainer.history["train_loss"])).all()
+
+
+def test_fp16_without_cuda_falls_back_to_fp32_with_one_warning():
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA: the fallback does not apply")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trainer, seen = _fit(MixedPrecision("16-mixed"), epochs=2)
+    mine = [w for w in caught if "16-mixed" in str(w.message)]
+    assert len(mine) == 1 and "fp32" in str(mine[0].message)
+    assert set(seen) == {torch.float32}
+    assert trainer.precision_plugin.scaler is None
+
+
+def test_fp16_grad_scaler_state_is_checkpointed_and_restored(tmp_path):
+    plugin = MixedPrecision("16-mixed", init_scale=1024.0, growth_interval=2, allow_fp16_on_cpu=True)
+    trainer, seen = _fit(plugin)
+    assert set(seen) == {torch.float16}
+    scale = trainer.precision_plugin.scaler.get_scale()
+    assert scale == 1024.0 * 2 ** (8 // 2)  # 8 finite steps, growth every 2
+    trainer.save_checkpoint(tmp_path / "c.pt")
+    raw = torch.load(tmp_path / "c.pt", weights_only=True)
+    assert raw["scaler"]["scale"] == scale and raw["config"]["precision"] == "16-mixed"
+    resumed = MixedPrecision("16-mixed", init_scale=1.0, allow_fp16_on_cpu=True)
+    model = make_model(dropout=0.0)
+    t2 = Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1), plugins=[resumed], max_epochs=1,
+                 enable_progress_bar=False)
+    t2.fit(make_loader(), ckpt_path=tmp_path / "c.pt")
+    assert resumed.scaler.get_scale() == scale
+
+
+def test_unknown_precision_lists_the_valid_ones():
+    with pytest.raises(ConfigurationError, match=r"\['32', '16-mixed', 'bf16-mixed'\]"):
+        MixedPrecision("8-bit")
+
+
+def test_no_deprecated_cuda_amp_api_is_used():
+    import pathlib
+
+    import pfdtrain
+
+    root = pathlib.Path(pfdtrain.__file__).parent
+    offenders = [p for p in root.rglob("*.py") if "torch.cuda.amp" in p.read_text(encoding="utf-8")]
+    assert offenders == []
