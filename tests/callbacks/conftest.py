@@ -119,11 +119,7 @@ def make_trainer(tmp_path: Path) -> Callable[..., FakeTrainer]:
 
 @pytest.fixture
 def real_trainer() -> Callable[..., Any]:
-    """Factory for a real Trainer on a tiny CPU model: (callbacks, **trainer kwargs) -> Trainer.
-
-    Skips while ``pfdtrain.checkpoint`` (which the Trainer imports) has not landed.
-    """
-    pytest.importorskip("pfdtrain.checkpoint", reason="pfdtrain.checkpoint has not landed yet")
+    """Factory for a real Trainer on a tiny CPU model: (callbacks, **trainer kwargs) -> Trainer."""
     from pfd_testing import make_model
     from pfdtrain import Trainer
 
