@@ -120,3 +120,19 @@ class ClassificationTask(Task):
         if self.eval_transform is not None:
             inputs = self.eval_transform(inputs)
         return self.forward(model, inputs, extra)
+
+    def state_dict(self) -> dict[str, Any]:
+        """RNG state of random input transforms (SpecAugment...), so a resume draws the same masks."""
+        state: dict[str, Any] = {}
+        for name in ("train_transform", "eval_transform"):
+            gen = getattr(getattr(self, name), "generator", None)
+            if isinstance(gen, torch.Generator):
+                state[f"{name}_rng"] = gen.get_state()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for name in ("train_transform", "eval_transform"):
+            gen = getattr(getattr(self, name), "generator", None)
+            if f"{name}_rng" in state and isinstance(gen, torch.Generator):
+                gen.set_state(state[f"{name}_rng"])
+

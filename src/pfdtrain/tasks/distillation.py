@@ -36,7 +36,7 @@ class DistillationTask(ClassificationTask):
         if loss_fn is None:
             from pfdtrain.losses import DistillationLoss
 
-            loss_fn = DistillationLoss(temperature=temperature, alpha=alpha, hard_loss_type=hard_loss)
+            loss_fn = DistillationLoss(temperature=temperature, alpha=alpha, hard_loss=hard_loss)
         self.loss_fn = loss_fn
         self._saved: tuple[bool, list[bool]] | None = None
 

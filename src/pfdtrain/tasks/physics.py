@@ -94,6 +94,7 @@ class PhysicsInformedTask(ClassificationTask):
         self.metadata_keys = tuple(metadata_keys)
         self.pass_metadata_to_model = pass_metadata_to_model
         self.current_lambda = 0.0 if self.schedule.kind != "constant" else float(self.schedule.max_value)
+        self._arg_kinds: dict[int, str] = {}
 
     def setup(self, trainer: "Trainer") -> None:
         if self.pass_metadata_to_model is None:
@@ -139,7 +140,7 @@ class PhysicsInformedTask(ClassificationTask):
         physics_total = torch.zeros((), device=data_loss.device)
         if lam > 0:
             for name, (fn, weight) in self.physics_losses.items():
-                value = fn(inputs, logits, meta)
+                value = self._call(fn, inputs, logits, meta)
                 metrics[f"physics/{name}"] = value.detach()
                 physics_total = physics_total + weight * value
             loss = data_loss + lam * physics_total
@@ -150,8 +151,29 @@ class PhysicsInformedTask(ClassificationTask):
         metrics["acc"] = (logits.detach().argmax(dim=1) == hard).float().mean()
         return StepOutput(loss=loss, batch_size=logits.shape[0], metrics=metrics, outputs=logits.detach())
 
+    def _call(self, fn: PhysicsLoss, signal: torch.Tensor, logits: torch.Tensor,
+              meta: dict[str, torch.Tensor] | None) -> torch.Tensor:
+        """Call ``fn(signal, logits, <third>)`` where the third argument is what ``fn`` asks for.
+
+        A loss whose third parameter is named ``rpm`` (pfdtrain.physics' losses) gets the
+        per-sample rpm; anything else gets the metadata dict.
+        """
+        kind = self._arg_kinds.get(id(fn))
+        if kind is None:
+            try:
+                target = fn.forward if isinstance(fn, nn.Module) else fn
+                params = list(inspect.signature(target).parameters)
+            except (TypeError, ValueError):
+                params = []
+            kind = "rpm" if len(params) >= 3 and params[2] == "rpm" else "metadata"
+            self._arg_kinds[id(fn)] = kind
+        if kind == "rpm":
+            return fn(signal, logits, None if meta is None else meta.get("rpm"))
+        return fn(signal, logits, meta)
+
     def state_dict(self) -> dict[str, Any]:
-        return {"current_lambda": self.current_lambda}
+        return {**super().state_dict(), "current_lambda": self.current_lambda}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        super().load_state_dict(state)
         self.current_lambda = float(state.get("current_lambda", self.current_lambda))
