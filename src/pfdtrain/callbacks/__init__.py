@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from pfdtrain.callbacks.mlflow_logger import MLflowLogger
     from pfdtrain.callbacks.model_checkpoint import ModelCheckpoint
     from pfdtrain.callbacks.progress import ProgressBar
+    from pfdtrain.callbacks.progressive_resizing import ProgressiveResizing
     from pfdtrain.callbacks.tensorboard import TensorBoardLogger
     from pfdtrain.callbacks.time_limit import TimeLimit
 
@@ -30,6 +31,7 @@ _LAZY = {
     "MLflowLogger": "pfdtrain.callbacks.mlflow_logger",
     "ModelCheckpoint": "pfdtrain.callbacks.model_checkpoint",
     "ProgressBar": "pfdtrain.callbacks.progress",
+    "ProgressiveResizing": "pfdtrain.callbacks.progressive_resizing",
     "TensorBoardLogger": "pfdtrain.callbacks.tensorboard",
     "TimeLimit": "pfdtrain.callbacks.time_limit",
 }
