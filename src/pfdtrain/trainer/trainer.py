@@ -191,12 +191,40 @@ class Trainer:
         elif self.seed is not None:
             seed_everything(self.seed)
         self.should_stop = False
+        if not self._legacy_windows:
+            self.optimizer.zero_grad(set_to_none=True)  # stale gradients must not enter step 1
         with self._guard():
             self.callbacks.call("on_fit_start", self)  # hook: on_fit_start
             while not self._finished():
                 self._train_epoch()
             self.callbacks.call("on_fit_end", self)  # hook: on_fit_end
         return self.history
+
+    def run_training_epoch(self, loader: Iterable) -> dict[str, float]:
+        """One pass of training batches over ``loader``; returns ``train_*`` means.
+
+        Batch-level hooks and plugins run; epoch hooks, validation, epoch-interval schedulers,
+        ``history`` and ``current_epoch`` are left alone. This is the building block for code
+        that drives epochs itself (the legacy adapters); new code calls :meth:`fit`.
+        """
+        if self.optimizer is None or self.train_dataloader is not loader:
+            self._setup("fit", loader, self.val_dataloader)
+        self.model.train()
+        self._train_metrics.reset()
+        window = self.accumulate_grad_batches
+        with self._guard():
+            for batch_idx, batch in enumerate(self.train_dataloader):
+                self.batch_idx = batch_idx
+                self._train_batch(batch, batch_idx, window)
+            self._flush_nonfinite()
+        reduce = self.distributed.reduce_sums if self.distributed else None
+        return {f"train_{k}": v for k, v in self._train_metrics.compute(reduce).items()}
+
+    def evaluate(self, loader: Iterable, prefix: str = "val") -> dict[str, float]:
+        """Validation/test pass without set-up, for code that drives epochs itself."""
+        if self.stage is None:
+            self._setup("validate", None, loader)
+        return self._evaluate(loader, prefix)
 
     def validate(self, loader: Iterable) -> dict[str, float]:
         """Run the validation step over ``loader``; returns ``val_*`` epoch means."""
@@ -386,10 +414,17 @@ class Trainer:
             lrs[f"lr_pg{i}"] = group["lr"]
         return lrs
 
+    @property
+    def _legacy_windows(self) -> bool:
+        plugin = self._role("accumulation")
+        return plugin is not None and plugin.partial_window == "drop"
+
     def _window_size(self, batch_idx: int, window: int) -> int:
         """Batches in the accumulation window holding ``batch_idx``; the last window may be short."""
         if window == 1:
             return 1
+        if self._legacy_windows:
+            return window
         n = self.num_training_batches
         start = batch_idx - batch_idx % window
         if n is None or start + window <= n:
@@ -399,6 +434,8 @@ class Trainer:
     def _window_closes(self, batch_idx: int, window: int) -> bool:
         if window == 1 or (batch_idx + 1) % window == 0:
             return True
+        if self._legacy_windows:
+            return False
         return self.num_training_batches is not None and batch_idx + 1 == self.num_training_batches
 
     def _end_train_epoch(self) -> None:
