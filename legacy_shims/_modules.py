@@ -73,7 +73,12 @@ def _warn_once(spelled: str, entry: legacy_map.LegacyName) -> None:
             return
         _warned.add(spelled)
     message = f"{spelled} is a legacy import served by pfdtrain's drop-in shims. {legacy_map.describe(entry)}."
-    warnings.warn(message, LegacyImportWarning, stacklevel=_stacklevel())
+    try:
+        warnings.warn(message, LegacyImportWarning, stacklevel=_stacklevel())
+    except BaseException:  # warnings turned into errors: fail again next time, like any warning would
+        with _lock:
+            _warned.discard(spelled)
+        raise
 
 
 def _import_target(dotted: str, spelled: str) -> Any:

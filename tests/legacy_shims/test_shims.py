@@ -113,6 +113,24 @@ def test_warning_is_shown_by_default_for_a_script(run_py, tmp_path):
     assert proc.stderr.count("LegacyImportWarning") == 1
 
 
+def test_warnings_as_errors_fail_every_time_not_just_once(run_py):
+    result = run_py("""
+        import legacy_shims._install
+        warnings.simplefilter("error", DeprecationWarning)
+        out = []
+        for _ in range(2):
+            try:
+                from training.optimizers import get_lr
+                out.append("imported")
+            except DeprecationWarning as exc:
+                out.append(type(exc).__name__)
+        warnings.simplefilter("ignore")
+        from training.optimizers import get_lr
+        report(out + [get_lr.__module__])
+    """)
+    assert result == ["LegacyImportWarning", "LegacyImportWarning", "pfdtrain.compat.optimizers"]
+
+
 def test_first_warning_of_the_old_create_optimizer_call_is_a_deprecation_warning(run_py):
     # tests/utilities/test_bug_fixes.py in LSTM-PFD checks exactly this, importing inside the block.
     result = run_py("""
