@@ -41,11 +41,17 @@ def _render(dotted: str) -> str:
     return f"`{statement}`" + (" (legacy, served by pfdtrain's shims)" if dotted.startswith("training.") else "")
 
 
-def never_existed_error(spelled: str, replacements: tuple[str, ...], module_name: str) -> LegacyImportError:
+def never_existed_error(spelled: str, module_name: str) -> LegacyImportError:
+    canonical = legacy_map.canonical(spelled)
+    if canonical in legacy_map.NEVER_EXISTED:
+        why = "it appears only in documentation or milestone copies"
+        replacements = legacy_map.NEVER_EXISTED[canonical]
+    else:
+        why = "the legacy training/__init__.py exported nothing; the name lives in one of its modules"
+        replacements = legacy_map.closest(spelled)
     choices = " or ".join(_render(r) for r in replacements) if replacements else "nothing close in the table"
     return LegacyImportError(
-        f"{spelled} never existed in the legacy training package (it appears only in documentation "
-        f"or milestone copies). Closest real replacement: {choices}.",
+        f"{spelled} never existed in the legacy training package ({why}). Closest real replacement: {choices}.",
         name=module_name,
     )
 
@@ -112,7 +118,7 @@ class LegacyModule(types.ModuleType):
         if entry is None:
             canonical = legacy_map.canonical(spelled)
             if canonical in legacy_map.NEVER_EXISTED:
-                raise never_existed_error(spelled, legacy_map.NEVER_EXISTED[canonical], self.__name__)
+                raise never_existed_error(spelled, self.__name__)
             near = legacy_map.closest(spelled)
             _no_attribute(self, name, f"; did you mean {near[0]}?" if near else "")
         _warn_once(spelled, entry)
@@ -137,7 +143,7 @@ class LegacyPackage(types.ModuleType):
         canonical = legacy_map.canonical(spelled)
         if canonical in legacy_map.NEVER_EXISTED or any(entry.name == name for entry in legacy_map.TABLE):
             # e.g. packages.core.training.Trainer: the legacy __init__ exported nothing
-            raise never_existed_error(spelled, legacy_map.closest(spelled), self.__name__)
+            raise never_existed_error(spelled, self.__name__)
         _no_attribute(self, name)
 
     def __dir__(self) -> list[str]:

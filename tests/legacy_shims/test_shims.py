@@ -180,6 +180,20 @@ def test_names_that_never_existed_raise_import_error_naming_the_replacement(run_
     assert "`from pfdtrain import Trainer`" in messages["packages.core.training.Trainer"]
 
 
+def test_package_level_class_names_point_at_their_module(run_py):
+    result = run_py("""
+        import legacy_shims._install
+        try:
+            from training import CNNTrainer
+        except ImportError as exc:
+            report([type(exc).__name__, str(exc)])
+    """)
+    assert result[0] == "LegacyImportError"
+    assert "exported nothing" in result[1]
+    assert "`from training.cnn_trainer import CNNTrainer` (legacy" in result[1]
+    assert "`from pfdtrain import Trainer`" in result[1]
+
+
 def test_unrelated_names_fail_like_normal_imports(run_py):
     result = run_py("""
         import legacy_shims._install
