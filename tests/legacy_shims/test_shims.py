@@ -248,6 +248,10 @@ def test_disable_env_var_makes_the_finder_inert(run_py):
 
 def test_install_appends_once_at_the_end_and_imports_nothing_heavy(run_py):
     result = run_py("""
+        # start from an interpreter without the shims, even where the .pth already installed them
+        sys.meta_path[:] = [f for f in sys.meta_path if type(f).__name__ != "LegacyFinder"]
+        for name in [m for m in sys.modules if m == "legacy_shims" or m.startswith("legacy_shims.")]:
+            del sys.modules[name]
         before = set(sys.modules)
         import legacy_shims._install
         import legacy_shims
