@@ -3,7 +3,6 @@
 import math
 
 import pytest
-import torch
 
 from pfd_testing import make_loader, make_model
 from pfdtrain import Trainer
