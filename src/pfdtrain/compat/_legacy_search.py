@@ -137,8 +137,8 @@ def plot_scores_by_param(cv_results: Mapping[str, list], save_path: Any, feature
     """One panel per searched parameter: each candidate's mean CV score against its value."""
     names = searched_params(cv_results)
     plt = pyplot(feature)
-    fig, axes = plt.subplots(1, max(len(names), 1), figsize=(5 * max(len(names), 1), 4))
-    axes = np.atleast_1d(axes).ravel()
+    fig, axes = plt.subplots(1, max(len(names), 1), figsize=(5 * max(len(names), 1), 4), squeeze=False)
+    axes = list(axes[0])
     scores = cv_results["mean_test_score"]
     for ax, name in zip(axes, names):
         values = cv_results[f"param_{name}"]
