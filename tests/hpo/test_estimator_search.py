@@ -110,3 +110,11 @@ def test_a_search_needs_a_budget_and_an_estimator():
         EstimatorSearch(Threshold(), {"threshold": [0.1]}).fit(np.zeros((4, 2)), np.array([0, 1, 0, 1]))
     with pytest.raises(ConfigurationError, match="estimator must have a fit"):
         EstimatorSearch(object(), {"threshold": [0.1]})
+
+
+def test_a_timeout_that_leaves_no_finished_candidate_is_reported(data):
+    search = RandomSearch(Threshold(), {"threshold": ("float", -1.0, 1.0)}, n_trials=None, timeout=0.0)
+    with pytest.raises(RuntimeError, match=r"RandomSearch scored no candidate within its budget \(n_trials=None, "
+                                           r"timeout=0.0\)"):
+        search.fit(*data)
+    assert search.study_.trials == []

@@ -98,7 +98,13 @@ class EstimatorSearch:
                        show_progress_bar=self.show_progress_bar)
         self.study_ = study
         self.n_splits_ = len(folds)
-        self.cv_results_ = self._cv_results(self._ordered(study.trials))
+        finished = self._ordered(study.trials)
+        if not finished:
+            raise RuntimeError(
+                f"{type(self).__name__} scored no candidate within its budget "
+                f"(n_trials={self.n_trials}, timeout={self.timeout}); the study is in .study_."
+            )
+        self.cv_results_ = self._cv_results(finished)
         self.best_index_ = int(np.argmin(self.cv_results_["rank_test_score"]))
         self.best_params_ = self.cv_results_["params"][self.best_index_]
         self.best_score_ = self.cv_results_["mean_test_score"][self.best_index_]
