@@ -25,8 +25,9 @@ def interleaved_ratio(candidate: Callable[[], object], baseline: Callable[[], ob
     return c / b, c, b
 
 
-def report(benchmark, name: str, ratio: float, target: float, candidate_s: float, baseline_s: float) -> None:
+def report(benchmark, name: str, ratio: float, target: float | None, candidate_s: float, baseline_s: float) -> None:
+    """Print and record a ratio; ``target=None`` for ratios that are reported, not targeted."""
     benchmark.extra_info.update({"ratio": round(ratio, 4), "target": target,
                                  "candidate_s": candidate_s, "baseline_s": baseline_s})
-    print(f"\n{name}: {ratio:.3f}x (target <= {target}x; candidate {candidate_s * 1e3:.1f} ms, "
-          f"baseline {baseline_s * 1e3:.1f} ms)")
+    goal = f"target <= {target}x; " if target is not None else ""
+    print(f"\n{name}: {ratio:.3f}x ({goal}candidate {candidate_s * 1e3:.1f} ms, baseline {baseline_s * 1e3:.1f} ms)")

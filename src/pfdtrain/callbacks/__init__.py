@@ -1,5 +1,51 @@
-"""Callbacks: observe and control the loop (early stopping, checkpoints, loggers, progress)."""
+"""Callbacks: observe and control the loop (early stopping, checkpoints, loggers, progress).
+
+The built-in callbacks load on first use (``from pfdtrain.callbacks import EarlyStopping``), so
+that importing the protocol (done by the Trainer and the legacy shims) stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from pfdtrain.callbacks.base import HOOKS, Callback, CallbackList
 
-__all__ = ["HOOKS", "Callback", "CallbackList"]
+if TYPE_CHECKING:  # pragma: no cover
+    from pfdtrain.callbacks.csv_logger import CSVLogger
+    from pfdtrain.callbacks.early_stopping import EarlyStopping
+    from pfdtrain.callbacks.json_logger import JSONLogger
+    from pfdtrain.callbacks.lr_monitor import LearningRateMonitor
+    from pfdtrain.callbacks.mlflow_logger import MLflowLogger
+    from pfdtrain.callbacks.model_checkpoint import ModelCheckpoint
+    from pfdtrain.callbacks.progress import ProgressBar
+    from pfdtrain.callbacks.progressive_resizing import ProgressiveResizing
+    from pfdtrain.callbacks.tensorboard import TensorBoardLogger
+    from pfdtrain.callbacks.time_limit import TimeLimit
+
+_LAZY = {
+    "CSVLogger": "pfdtrain.callbacks.csv_logger",
+    "EarlyStopping": "pfdtrain.callbacks.early_stopping",
+    "JSONLogger": "pfdtrain.callbacks.json_logger",
+    "LearningRateMonitor": "pfdtrain.callbacks.lr_monitor",
+    "MLflowLogger": "pfdtrain.callbacks.mlflow_logger",
+    "ModelCheckpoint": "pfdtrain.callbacks.model_checkpoint",
+    "ProgressBar": "pfdtrain.callbacks.progress",
+    "ProgressiveResizing": "pfdtrain.callbacks.progressive_resizing",
+    "TensorBoardLogger": "pfdtrain.callbacks.tensorboard",
+    "TimeLimit": "pfdtrain.callbacks.time_limit",
+}
+
+__all__ = ["HOOKS", "Callback", "CallbackList", *sorted(_LAZY)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pfdtrain.callbacks' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -13,5 +13,5 @@ class GradientAccumulation(AccumulationPlugin):
     schedulers and step-based callbacks count optimizer steps, not batches.
     """
 
-    def __init__(self, k: int) -> None:
-        super().__init__(k)
+    def __init__(self, k: int, partial_window: str = "step") -> None:
+        super().__init__(k, partial_window)

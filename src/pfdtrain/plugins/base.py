@@ -81,19 +81,29 @@ class PrecisionPlugin(Plugin):
 
 
 class AccumulationPlugin(Plugin):
-    """Role ``accumulation``: how many batches make one optimizer step."""
+    """Role ``accumulation``: how many batches make one optimizer step.
+
+    ``partial_window="step"`` (default) steps a short last window of an epoch, scaled by its true
+    size. ``"drop"`` reproduces the legacy trainers: the last window is neither stepped nor
+    cleared (its gradients leak into the next epoch), every batch is scaled by ``1/k``, and
+    gradients are not cleared before the first batch. Only legacy adapters should ask for it.
+    """
 
     role = "accumulation"
 
-    def __init__(self, accumulate_grad_batches: int = 1) -> None:
+    def __init__(self, accumulate_grad_batches: int = 1, partial_window: str = "step") -> None:
         from pfdtrain.errors import ConfigurationError
 
-        if not isinstance(accumulate_grad_batches, int) or accumulate_grad_batches < 1:
+        if not isinstance(accumulate_grad_batches, int) or isinstance(accumulate_grad_batches, bool) \
+                or accumulate_grad_batches < 1:
             raise ConfigurationError(
                 f"accumulate_grad_batches must be an int >= 1, got {accumulate_grad_batches!r}; "
                 "use 1 to step after every batch."
             )
+        if partial_window not in ("step", "drop"):
+            raise ConfigurationError(f"partial_window must be 'step' or 'drop'; received {partial_window!r}.")
         self.accumulate_grad_batches = accumulate_grad_batches
+        self.partial_window = partial_window
 
 
 class DistributedPlugin(Plugin):

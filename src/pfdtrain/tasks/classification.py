@@ -31,11 +31,17 @@ class ClassificationTask(Task):
         criterion: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
         input_key: str | None = None,
         target_key: str | None = None,
+        train_transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
+        eval_transform: Callable[[torch.Tensor], torch.Tensor] | None = None,
     ) -> None:
         #: ``None`` means cross-entropy (called functionally: cheaper than the module per batch).
         self.criterion = criterion
         self.input_key = input_key
         self.target_key = target_key
+        #: Applied to the inputs of training batches on the device (SpecAugment, resizing...).
+        self.train_transform = train_transform
+        #: Applied to the inputs of validation/test/predict batches (resizing, normalisation...).
+        self.eval_transform = eval_transform
 
     def split_batch(self, batch: Any) -> tuple[Any, torch.Tensor, tuple]:
         """Return ``(inputs, targets, extra)``; raise a BatchStructureError naming what was received."""
@@ -64,8 +70,10 @@ class ClassificationTask(Task):
     def forward(self, model: nn.Module, inputs: Any, extra: tuple) -> torch.Tensor:
         return model(inputs)
 
-    def _step(self, model: nn.Module, batch: Any) -> StepOutput:
+    def _step(self, model: nn.Module, batch: Any, transform: Callable | None = None) -> StepOutput:
         inputs, targets, extra = self.split_batch(batch)
+        if transform is not None:
+            inputs = transform(inputs)
         logits = self.forward(model, inputs, extra)
         try:
             loss = self.criterion(logits, targets) if self.criterion is not None else F.cross_entropy(logits, targets)
@@ -98,15 +106,33 @@ class ClassificationTask(Task):
             )
 
     def training_step(self, model: nn.Module, batch: Any, trainer: "Trainer") -> StepOutput:
-        return self._step(model, batch)
+        return self._step(model, batch, self.train_transform)
 
     def validation_step(self, model: nn.Module, batch: Any, trainer: "Trainer") -> StepOutput:
-        return self._step(model, batch)
+        return self._step(model, batch, self.eval_transform)
 
     def predict_step(self, model: nn.Module, batch: Any, trainer: "Trainer") -> torch.Tensor:
         if isinstance(batch, torch.Tensor):
-            return model(batch)
+            return model(self.eval_transform(batch) if self.eval_transform else batch)
         inputs, _targets, extra = self.split_batch(batch) if not (
             isinstance(batch, Sequence) and len(batch) == 1
         ) else (batch[0], None, ())
+        if self.eval_transform is not None:
+            inputs = self.eval_transform(inputs)
         return self.forward(model, inputs, extra)
+
+    def state_dict(self) -> dict[str, Any]:
+        """RNG state of random input transforms (SpecAugment...), so a resume draws the same masks."""
+        state: dict[str, Any] = {}
+        for name in ("train_transform", "eval_transform"):
+            gen = getattr(getattr(self, name), "generator", None)
+            if isinstance(gen, torch.Generator):
+                state[f"{name}_rng"] = gen.get_state()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        for name in ("train_transform", "eval_transform"):
+            gen = getattr(getattr(self, name), "generator", None)
+            if f"{name}_rng" in state and isinstance(gen, torch.Generator):
+                gen.set_state(state[f"{name}_rng"])
+

@@ -1,0 +1,140 @@
+"""Legacy ``training.advanced_augmentation`` (signals ``[B, C, T]``).
+
+Random choices are drawn from the *global* ``numpy.random`` / ``random`` / ``torch`` streams,
+with the same calls in the same order as legacy, so seeded runs reproduce legacy outputs bit for
+bit; the operations themselves are :mod:`pfdtrain.augment.functional` kernels. Kept quirks:
+one cut per batch, mixed-label width ``label1.max() + 1``, cutmix label weights inverted (``lam``
+goes to ``label1`` although ``lam`` is the share pasted from ``signal2``), inputs returned as the
+same objects when nothing is applied, FGSM leaves the model in ``eval()`` with ``.grad`` set.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+
+from pfdtrain.augment import functional as K
+from pfdtrain.augment.adversarial import fgsm
+
+__all__ = [
+    "AutoAugment",
+    "CompositeAugmentation",
+    "MixupAugmentation",
+    "adversarial_augmentation",
+    "amplitude_scaling",
+    "cutmix",
+    "cutmix_batch",
+    "gaussian_noise_augmentation",
+    "time_masking",
+    "time_shift",
+]
+
+
+def _mixed_labels(label1, label2, lam):
+    width = int(label1.max()) + 1 if label1.dim() == 1 else label1.shape[1]
+    return K.mix_labels(label1, label2, lam, width)
+
+
+def cutmix(signal1, signal2, label1, label2, alpha=1.0):
+    lam = np.random.beta(alpha, alpha)
+    length = signal1.shape[-1]
+    cut = int(lam * length)
+    start = np.random.randint(0, length - cut + 1)
+    return K.paste_span(signal1, signal2, start, cut), _mixed_labels(label1, label2, lam)
+
+
+def cutmix_batch(signals, labels, alpha=1.0, prob=0.5):
+    if np.random.rand() > prob:
+        return signals, labels
+    index = torch.randperm(signals.shape[0])
+    return cutmix(signals, signals[index], labels, labels[index], alpha)
+
+
+def adversarial_augmentation(model, signal, label, epsilon=0.01, criterion=None):
+    return fgsm(model, signal, label, epsilon, criterion, restore_mode=False, param_grads=True)
+
+
+def time_masking(signal, mask_param=1000, num_masks=1):
+    length = signal.shape[-1]
+    spans = []
+    for _ in range(num_masks):
+        mask_len = np.random.randint(0, min(mask_param, length // 4))
+        spans.append((np.random.randint(0, length - mask_len + 1), mask_len))
+    starts = torch.tensor([s for s, _ in spans], device=signal.device)
+    lengths = torch.tensor([n for _, n in spans], device=signal.device)
+    return K.zero_where(signal, K.span_mask(length, starts, lengths))
+
+
+def gaussian_noise_augmentation(signal, noise_std=0.01):
+    return signal + torch.randn_like(signal) * noise_std
+
+
+def amplitude_scaling(signal, scale_range=(0.8, 1.2)):
+    return signal * np.random.uniform(scale_range[0], scale_range[1])
+
+
+def time_shift(signal, shift_max=1000):
+    return torch.roll(signal, shifts=int(np.random.randint(-shift_max, shift_max)), dims=-1)
+
+
+_DEFAULT_POLICY = [
+    [("gaussian_noise", 0.3, 0.01), ("amplitude_scale", 0.5, 0.1)],
+    [("time_shift", 0.5, 500), ("time_mask", 0.3, 1000)],
+    [("gaussian_noise", 0.5, 0.02), ("time_shift", 0.5, 1000)],
+]
+
+
+class AutoAugment:
+    def __init__(self, policy=None):
+        self.policy = policy if policy is not None else [list(p) for p in _DEFAULT_POLICY]
+
+    def _apply(self, name, signal, magnitude):
+        if name == "gaussian_noise":
+            return gaussian_noise_augmentation(signal, noise_std=magnitude)
+        if name == "amplitude_scale":
+            return amplitude_scaling(signal, scale_range=(1 - magnitude, 1 + magnitude))
+        if name == "time_shift":
+            return time_shift(signal, shift_max=int(magnitude))
+        if name == "time_mask":
+            return time_masking(signal, mask_param=int(magnitude))
+        return signal
+
+    def __call__(self, signal):
+        sub_policy = random.choice(self.policy)
+        for name, prob, magnitude in sub_policy:
+            if random.random() < prob:
+                signal = self._apply(name, signal, magnitude)
+        return signal
+
+
+class MixupAugmentation:
+    def __init__(self, alpha=1.0):
+        self.alpha = alpha
+
+    def __call__(self, signal1, signal2, label1, label2):
+        lam = np.random.beta(self.alpha, self.alpha)
+        return K.mix(signal1, signal2, lam), _mixed_labels(label1, label2, lam)
+
+
+class CompositeAugmentation:
+    def __init__(self, use_cutmix=True, use_mixup=False, use_autoaugment=True, cutmix_prob=0.5,
+                 cutmix_alpha=1.0, mixup_alpha=1.0):
+        self.use_cutmix = use_cutmix
+        self.use_mixup = use_mixup
+        self.use_autoaugment = use_autoaugment
+        self.cutmix_prob = cutmix_prob
+        self.cutmix_alpha = cutmix_alpha
+        self.autoaugment = AutoAugment()
+        self.mixup = MixupAugmentation(alpha=mixup_alpha)
+
+    def __call__(self, signals, labels):
+        if self.use_autoaugment:
+            signals = self.autoaugment(signals)
+        if self.use_cutmix and random.random() < self.cutmix_prob:
+            signals, labels = cutmix_batch(signals, labels, alpha=self.cutmix_alpha, prob=1.0)
+        elif self.use_mixup:
+            index = torch.randperm(signals.shape[0])
+            signals, labels = self.mixup(signals, signals[index], labels, labels[index])
+        return signals, labels

@@ -1,0 +1,51 @@
+"""Legacy ``training.losses`` (older loss variants) on top of :mod:`pfdtrain.losses`.
+
+Kept quirks: ``FocalLoss`` needs a tensor ``alpha`` (a float raises ``AttributeError`` on the
+first call) and moves it to the input device, storing it back; label smoothing accepts any
+``smoothing`` (1.0 gives a uniform target); a ``reduction`` other than ``'mean'``/``'sum'``
+returns the per-sample vector; ``compute_class_weights`` gives absent classes ``N / 1e-10``.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+from pfdtrain.losses import PhysicsInformedLoss
+from pfdtrain.losses import compute_class_weights as _class_weights
+from pfdtrain.losses import focal_loss, label_smoothing_cross_entropy
+
+__all__ = ["FocalLoss", "LabelSmoothingCrossEntropy", "PhysicsInformedLoss", "compute_class_weights"]
+
+
+def _legacy_reduction(reduction: str) -> str:
+    return reduction if reduction in ("mean", "sum") else "none"
+
+
+class FocalLoss(nn.Module):
+    def __init__(self, alpha=None, gamma=2.0, reduction="mean"):
+        super().__init__()
+        self.alpha = alpha
+        self.gamma = gamma
+        self.reduction = reduction
+
+    def forward(self, inputs, targets):
+        if self.alpha is not None:
+            if self.alpha.device != inputs.device:
+                self.alpha = self.alpha.to(inputs.device)
+        return focal_loss(inputs, targets, self.gamma, self.alpha, _legacy_reduction(self.reduction))
+
+
+class LabelSmoothingCrossEntropy(nn.Module):
+    def __init__(self, smoothing=0.1, reduction="mean"):
+        super().__init__()
+        self.smoothing = smoothing
+        self.reduction = reduction
+
+    def forward(self, inputs, targets):
+        return label_smoothing_cross_entropy(
+            inputs, targets, self.smoothing, _legacy_reduction(self.reduction)
+        )
+
+
+def compute_class_weights(targets, num_classes):
+    return _class_weights(targets, num_classes, missing_class_weight=None, validate=False)
