@@ -53,18 +53,22 @@ def _state_of(path: Path, original: tuple[str, float]) -> str:
     return "new"
 
 
-def _kill_during_run(folder: Path, env: dict, delay: float) -> None:
+def _kill_during_run(folder: Path, env: dict, events: int) -> None:
+    """Start a migration and SIGKILL it once it has shown ``events`` new temporary files or backups.
+
+    Killing on observed progress rather than after a fixed delay keeps the kill inside the run
+    on a slow or busy machine; polling every 2 ms lands it mid-write or between the steps of a file.
+    """
     child = subprocess.Popen(
         [sys.executable, "-m", "pfdtrain", "migrate-checkpoint", str(folder), "--no-progress"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
     )
     before = set(folder.iterdir())
+    seen: set[Path] = set()
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and child.poll() is None:  # wait until this run writes something
-        if any(is_temp_file(p) or p.name.endswith(".v1.bak") for p in set(folder.iterdir()) - before):
-            break
+    while time.monotonic() < deadline and child.poll() is None and len(seen) < events:
+        seen |= {p for p in set(folder.iterdir()) - before if is_temp_file(p) or p.name.endswith(".v1.bak")}
         time.sleep(0.002)
-    time.sleep(delay)
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
 
@@ -76,7 +80,7 @@ def test_every_path_holds_its_old_file_or_a_complete_new_one_after_sigkill(tmp_p
     rng = random.Random()
     seen_mixed = False
     for _ in range(3):
-        _kill_during_run(folder, env, delay=rng.uniform(0.0, 0.2))
+        _kill_during_run(folder, env, events=rng.randint(1, 4))
         states = {name: _state_of(folder / name, original) for name, original in originals.items()}
         seen_mixed |= len(set(states.values())) == 2
         for name, original in originals.items():
