@@ -7,9 +7,11 @@ order counts, and no tensor is copied for the comparison (memory-mapped files st
 
 from __future__ import annotations
 
+import ctypes
 import math
+import os
 from collections.abc import Mapping
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import torch
 
@@ -63,7 +65,26 @@ def same_bytes(a: torch.Tensor, b: torch.Tensor) -> bool:
         return params_equal and same_bytes(a.int_repr(), b.int_repr())
     if a.layout != torch.strided:
         return bool(torch.equal(a, b))
-    return bool(torch.equal(_as_bytes(a.detach().cpu()), _as_bytes(b.detach().cpu())))
+    a, b = a.detach().cpu(), b.detach().cpu()
+    if _MEMCMP is not None and a.is_contiguous() and b.is_contiguous():
+        nbytes = a.numel() * a.element_size()
+        return nbytes == 0 or _MEMCMP(a.data_ptr(), b.data_ptr(), nbytes) == 0
+    return bool(torch.equal(_as_bytes(a), _as_bytes(b)))
+
+
+def _find_memcmp() -> Optional[Callable[[int, int, int], int]]:
+    """libc ``memcmp``: compares 1 GB of mapped pages several times faster than ``torch.equal``."""
+    try:
+        libc = ctypes.CDLL(None) if os.name != "nt" else ctypes.cdll.msvcrt
+        memcmp = libc.memcmp
+    except (OSError, AttributeError):
+        return None
+    memcmp.restype = ctypes.c_int
+    memcmp.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
+    return memcmp
+
+
+_MEMCMP = _find_memcmp()
 
 
 def iter_tensors(obj: Any) -> Iterator[torch.Tensor]:

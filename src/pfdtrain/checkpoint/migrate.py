@@ -16,7 +16,7 @@ import time
 import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 import torch
 
@@ -28,6 +28,7 @@ from pfdtrain.checkpoint.format import is_v2
 from pfdtrain.checkpoint.layouts import V2
 from pfdtrain.checkpoint.safe_load import AllowedGlobal
 from pfdtrain.checkpoint.upgraders import DOWNGRADERS, describe_changes, downgrade
+from pfdtrain.checkpoint.zip_crc import save_with_fast_crc
 
 BACKUP_SUFFIX = ".v1.bak"
 
@@ -174,7 +175,7 @@ def _migrate(
             make_backup(source, backup)
             result.backup = str(backup)
 
-    atomic_write(destination, lambda handle: torch.save(payload, _CountingWriter(handle, on_bytes)),
+    atomic_write(destination, lambda handle: save_with_fast_crc(payload, handle, on_bytes),
                  before_replace=before_replace)
     result.target = str(destination)
     result.status = done
@@ -218,23 +219,3 @@ def _size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-class _CountingWriter:
-    """A file handle that reports how many bytes went through it."""
-
-    def __init__(self, handle: BinaryIO, on_bytes: Optional[Callable[[int], None]]) -> None:
-        self._handle = handle
-        self._on_bytes = on_bytes
-
-    def write(self, data: Any) -> int:
-        written = self._handle.write(data)
-        if self._on_bytes is not None:
-            self._on_bytes(memoryview(data).nbytes)
-        return written
-
-    def flush(self) -> None:
-        self._handle.flush()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._handle, name)
