@@ -28,7 +28,7 @@ from pfdtrain.checkpoint.format import is_v2
 from pfdtrain.checkpoint.layouts import V2
 from pfdtrain.checkpoint.safe_load import AllowedGlobal
 from pfdtrain.checkpoint.upgraders import DOWNGRADERS, describe_changes, downgrade
-from pfdtrain.checkpoint.zip_crc import save_with_fast_crc
+from pfdtrain.checkpoint.fast_save import SourceArchive, save_fast
 
 BACKUP_SUFFIX = ".v1.bak"
 
@@ -167,18 +167,34 @@ def _migrate(
     destination = source if in_place else target
     backup = source.with_name(source.name + BACKUP_SUFFIX) if in_place else None
 
+    def check(temp: Path) -> None:
+        verify_written(temp, payload, legacy=bool(options.downgrade_to))
+        result.verified = True
+
     def before_replace(temp: Path) -> None:
-        if options.verify or in_place:
-            verify_written(temp, payload, legacy=bool(options.downgrade_to))
-            result.verified = True
         if backup is not None:
             make_backup(source, backup)
             result.backup = str(backup)
 
-    atomic_write(destination, lambda handle: save_with_fast_crc(payload, handle, on_bytes),
-                 before_replace=before_replace)
+    source_archive = _source_archive(read)
+    atomic_write(
+        destination,
+        lambda handle: save_fast(payload, handle, on_bytes, source_archive),
+        check=check if (options.verify or in_place) else None,
+        before_replace=before_replace,
+    )
     result.target = str(destination)
     result.status = done
+
+
+def _source_archive(read: ReadResult) -> Optional[SourceArchive]:
+    """The memory-mapped source archive, whose storage records are copied by the kernel (zip inputs)."""
+    if read.loaded.info.serialization != "torch_zip":
+        return None
+    try:
+        return SourceArchive(read.loaded.info.path)
+    except Exception:  # storages are then written from memory: slower, never wrong
+        return None
 
 
 def _check_nothing_lost(read: ReadResult) -> None:
