@@ -147,3 +147,13 @@ def test_migrating_in_place_never_writes_over_a_memory_mapped_input(tmp_path):
     assert child.returncode == 0, (child.returncode, child.stderr[-2000:])  # -7 would be SIGBUS
     expected = sum(float(t.double().sum()) for t in weights.values())
     assert child.stdout.split()[0] == "ok" and float(child.stdout.split()[1]) == pytest.approx(expected)
+
+
+def test_in_place_through_a_symlink_migrates_the_file_and_keeps_the_link(v1_file, tmp_path):
+    link = tmp_path / "latest.pth"
+    link.symlink_to(v1_file)
+    original = v1_file.read_bytes()
+    result = migrate_file(link)
+    assert result.status == "migrated" and link.is_symlink() and link.resolve() == v1_file
+    assert load(link)["training"]["epoch"] == 2
+    assert v1_file.with_name(NAME + ".v1.bak").read_bytes() == original

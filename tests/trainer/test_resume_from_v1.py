@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from pfdtrain import Trainer
-from zoo_manifest import ENTRIES, REPO, ZOO, TinyCNN, copy_zoo, tensor_sha256
+from zoo_manifest import ENTRIES, REPO, TinyCNN, copy_zoo, tensor_sha256
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 FIXTURES = REPO / "golden" / "training" / "fixtures"
@@ -64,7 +64,8 @@ def test_training_continues_for_the_remaining_epochs_with_optimizer_and_schedule
 def test_resume_from_a_train_cnn_script_file_with_windows_paths_in_its_args(tmp_path):
     name = "train_cnn_script_windowspath_args.pth"
     path = copy_zoo(tmp_path, [name]) / name
-    trainer = _trainer(1, optimizer=lambda p: torch.optim.AdamW(p, lr=1e-3), scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, 1, 0.1))
+    trainer = _trainer(1, optimizer=lambda p: torch.optim.AdamW(p, lr=1e-3),
+                       scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, 1, 0.1))
     trainer.fit(_loader(), ckpt_path=path)
     assert trainer.current_epoch == 1  # the script stored epoch 0 and resumes at epoch + 1
     assert tensor_sha256(trainer.model.conv.weight) == ENTRIES[name]["content"]["model_state_dict"]["conv.weight"]["sha256"]

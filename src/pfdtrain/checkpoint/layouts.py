@@ -141,7 +141,8 @@ def _model_checkpoint_callback(obj: Mapping):
 
 def _deployment_service(obj: Mapping):
     if list(obj) == ["model_state_dict", "metadata"] and _weights_at(obj, "model_state_dict"):
-        reason = "exactly model_state_dict, metadata (DeploymentService.save_model; model_factory.save_checkpoint(metadata=...) writes the same)"
+        reason = ("exactly model_state_dict, metadata (DeploymentService.save_model; "
+                  "model_factory.save_checkpoint(metadata=...) writes the same)")
         return "dashboard.deployment_service", reason, "model_state_dict"
     return None
 

@@ -164,8 +164,9 @@ def _migrate(
     in_place = target is None or (target.exists() and os.path.samefile(source, target))
     if in_place and options.downgrade_to:
         raise ValueError("a downgrade is never written in place: give an output folder")
-    destination = source if in_place else target
-    backup = source.with_name(source.name + BACKUP_SUFFIX) if in_place else None
+    # In place through a symlink: the file it points to is migrated, the link stays a link.
+    destination = source.resolve() if in_place else target
+    backup = destination.with_name(destination.name + BACKUP_SUFFIX) if in_place else None
 
     def check(temp: Path) -> None:
         verify_written(temp, payload, legacy=bool(options.downgrade_to))
@@ -173,7 +174,7 @@ def _migrate(
 
     def before_replace(temp: Path) -> None:
         if backup is not None:
-            make_backup(source, backup)
+            make_backup(destination, backup)
             result.backup = str(backup)
 
     source_archive = _source_archive(read)
