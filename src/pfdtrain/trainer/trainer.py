@@ -32,7 +32,7 @@ from pfdtrain.trainer.devices import resolve_device
 from pfdtrain.trainer.scheduling import SchedulerConfig, build_scheduler_config
 
 OptimizerLike = torch.optim.Optimizer | Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
-NONFINITE_POLICIES = ("raise", "skip", "stop")
+NONFINITE_POLICIES = ("raise", "skip", "stop", "ignore")
 DEFAULT_MAX_EPOCHS = 1000
 
 
@@ -57,10 +57,11 @@ class Trainer:
         seed: seeds every RNG at the start of ``fit`` (not on resume, where RNG states are restored).
         default_root_dir: where callbacks write by default.
         enable_progress_bar: add a progress bar unless a callback already provides one.
-        on_nonfinite: what a NaN/inf loss does: ``"raise"``, ``"skip"`` the optimizer step, or
-            ``"stop"`` training cleanly. ``"raise"`` and ``"stop"`` check the losses every
-            ``log_every_n_steps`` optimizer steps and at the end of each epoch, so that no step
-            waits for the device; ``"skip"`` has to read every loss as it comes (one sync a step).
+        on_nonfinite: what a NaN/inf loss does: ``"raise"``, ``"skip"`` the optimizer step,
+            ``"stop"`` training cleanly, or ``"ignore"`` (no check at all: train on, as plain
+            loops do). ``"raise"`` and ``"stop"`` check the losses every ``log_every_n_steps``
+            optimizer steps and at the end of each epoch, so that no step waits for the device;
+            ``"skip"`` has to read every loss as it comes (one sync a step).
         check_val_every_n_epoch: validate on every n-th epoch.
         log_every_n_steps: how often step-level values are made available to callbacks.
     """
@@ -499,6 +500,8 @@ class Trainer:
                 f"{type(self.task).__name__}.training_step returned a loss of type "
                 f"{type(loss).__name__}; it must be a tensor that requires grad."
             )
+        if self.on_nonfinite == "ignore":
+            return
         if self.on_nonfinite == "skip":  # deciding per step needs the value now
             value = float(loss.detach())
             if not math.isfinite(value):
