@@ -11,6 +11,7 @@ strings/ints/bools/dtypes/shapes exactly, timings masked). Targets resolve throu
 from __future__ import annotations
 
 import contextlib
+import copy
 import hashlib
 import io
 import json
@@ -262,7 +263,7 @@ class Replay:
             out["return"] = result
             out["return_type"] = type_name(result)
         if "snapshot" in step:
-            out["snapshot"] = {name: {a: _getattr_chain(self.env[name], a) for a in attrs}
+            out["snapshot"] = {name: {a: copy.deepcopy(_getattr_chain(self.env[name], a)) for a in attrs}
                                for name, attrs in step["snapshot"].items()}
         return out
 
