@@ -61,7 +61,7 @@ class Trainer:
 
     def train_epoch(self) -> dict[str, float]:
         core = self._core()
-        return self._train_metrics(core.run_training_epoch(self.train_loader))
+        return self._train_metrics(core.run_training_epoch(self._train_source()))
 
     def validate_epoch(self) -> dict[str, float]:
         if self.val_loader is None:
@@ -74,8 +74,8 @@ class Trainer:
     def fit(self, num_epochs: int) -> None:
         print(f"Starting training for {num_epochs} epochs...")
         bridge = B.EpochBridge(self._fit_epoch_start, lambda core, e: self._fit_epoch_end(core, e, num_epochs),
-                               loaders=lambda: (self.train_loader, self.val_loader))
-        self._core(max_epochs=num_epochs, callbacks=[bridge]).fit(self.train_loader, self.val_loader)
+                               loaders=self._loaders)
+        self._core(max_epochs=num_epochs, callbacks=[bridge]).fit(*self._loaders())
         print("\nTraining complete!")
 
     def get_history(self) -> dict[str, list]:
@@ -86,7 +86,7 @@ class Trainer:
     def _fit_epoch_start(self, core, epoch: int) -> None:
         self.state.epoch = epoch
 
-    def _fit_epoch_end(self, core, epoch: int, num_epochs: int) -> None:
+    def _fit_epoch_end(self, core, epoch: int, num_epochs: int, printer=None) -> None:
         row = B.last_row(core)
         train = self._train_metrics(row)
         val = self._val_metrics(row, validated=self.val_loader is not None)
@@ -94,7 +94,7 @@ class Trainer:
             self.model.eval()  # legacy validate_epoch left the model in eval mode
         metrics = {**train, **val}
         self.state.update(metrics)
-        self._print_epoch(epoch, num_epochs, train, val)
+        (printer or self._print_epoch)(epoch, num_epochs, train, val)
         for callback in self.callbacks:
             callback(self, metrics)
 
@@ -115,6 +115,13 @@ class Trainer:
             return {}
         return {"val_loss": B.require(core_metrics, "val_loss"),
                 "val_acc": 100.0 * B.require(core_metrics, "val_acc")}
+
+    def _train_source(self) -> Any:
+        """What one training epoch iterates (MultiTFRTrainer: all its loaders in turn)."""
+        return self.train_loader
+
+    def _loaders(self) -> tuple[Any, Any]:
+        return self._train_source(), self.val_loader
 
     def _train_inputs(self, inputs: torch.Tensor) -> torch.Tensor:
         """Hook for per-batch input changes in training (SpecAugment in SpectrogramTrainer)."""
