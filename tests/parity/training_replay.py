@@ -521,6 +521,8 @@ def compare_case(case: dict, outcomes: list[dict], records: dict, files: dict) -
     tol = Tol(case["tolerance"]["rtol"], case["tolerance"]["atol"])
     tensors = torch.load(ROOT / case["tensors"], weights_only=True) if case.get("tensors") else {}
     cmp = Comparer(tol, tensors)
+    if len(outcomes) != len(expected["steps"]):
+        _fail("steps", f"{len(outcomes)} outcomes for {len(expected['steps'])} expected steps")
     type_only = case["tolerance"].get("message") == "type_only"
     for i, (step, want, got) in enumerate(zip(case["steps"], expected["steps"], outcomes)):
         where = f"steps[{i}]"

@@ -21,7 +21,6 @@ Nothing here draws from a global random generator.
 from __future__ import annotations
 
 import contextlib
-import math
 from typing import Any, Callable, Iterable, Mapping
 
 import torch
@@ -247,10 +246,45 @@ def require(metrics: Mapping[str, Any], key: str) -> Any:
         raise ZeroDivisionError("float division by zero") from None
 
 
-def to_device_str(device: Any) -> Any:
-    """Legacy kept the device exactly as given (a string or a ``torch.device``)."""
-    return device
 
 
-def is_finite_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)
+class BatchMeanTask(LegacyTask):
+    """Progressive resizing / distillation steps: losses averaged over *batches* (legacy divided
+    the sum of batch means by ``len(loader)``), accuracy over samples.
+
+    Each batch is weighted 1 (``batch_size=1`` for the core's sample-weighted means); ``correct``
+    and ``count`` give ``accuracy = 100 * sum(correct) / sum(count)``.
+    """
+
+    def step(self, model: nn.Module, batch: Any, trainer: Trainer, training: bool) -> StepOutput:
+        inputs, labels = batch
+        device = trainer.device
+        inputs, labels = inputs.to(device), labels.to(device)
+        outputs, loss, extra = self.forward(model, inputs, labels)
+        _, predicted = outputs.detach().max(1)
+        metrics = {"loss": loss.detach(), **extra,
+                   "correct": predicted.eq(labels).sum(dtype=torch.float64),
+                   "count": torch.tensor(float(labels.size(0)), dtype=torch.float64)}
+        return StepOutput(loss=loss, batch_size=1, metrics=metrics)
+
+    def forward(self, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor):
+        outputs = model(inputs)
+        return outputs, self.owner.criterion(outputs, labels), {}
+
+
+def batch_mean_metrics(core_metrics: Mapping[str, Any], prefix: str, extra: Iterable[str] = ()) -> dict[str, float]:
+    """``{prefix}_loss``, extra means, ``{prefix}_accuracy`` (percent) from a BatchMeanTask epoch."""
+    out = {f"{prefix}_loss": require(core_metrics, f"{prefix}_loss")}
+    for name in extra:
+        out[f"{prefix}_{name}"] = require(core_metrics, f"{prefix}_{name}")
+    out[f"{prefix}_accuracy"] = 100.0 * require(core_metrics, f"{prefix}_correct") / require(
+        core_metrics, f"{prefix}_count")
+    return out
+
+
+def plain_step_core(model: nn.Module, optimizer: Any, task: Task, device: Any, max_epochs: int = 0,
+                    callbacks: Iterable[Callback] = ()) -> Trainer:
+    """Core Trainer for loops that did ``zero_grad(); backward(); step()`` per batch: no
+    clipping, accumulation or AMP, gradients of the last batch left in ``.grad``."""
+    return build_core(model, optimizer, task, [legacy_accumulation(1), KeepGradsAfterStep()],
+                      [ZeroGradBeforeBackward(), *callbacks], max_epochs=max_epochs, device=device)
