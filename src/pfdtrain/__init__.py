@@ -14,6 +14,7 @@ from pfdtrain._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     from pfdtrain.callbacks.base import Callback
+    from pfdtrain.errors import LegacyImportError, LegacyImportWarning
     from pfdtrain.history import History
     from pfdtrain.seed import seed_everything
     from pfdtrain.tasks.classification import ClassificationTask
@@ -25,9 +26,14 @@ _LAZY = {
     "Callback": "pfdtrain.callbacks.base",
     "ClassificationTask": "pfdtrain.tasks.classification",
     "seed_everything": "pfdtrain.seed",
+    "LegacyImportWarning": "pfdtrain.errors",
+    "LegacyImportError": "pfdtrain.errors",
 }
 
-__all__ = ["Callback", "ClassificationTask", "History", "Trainer", "__version__", "seed_everything"]
+__all__ = [
+    "Callback", "ClassificationTask", "History", "LegacyImportError", "LegacyImportWarning", "Trainer", "__version__",
+    "seed_everything",
+]
 
 
 def __getattr__(name: str) -> Any:

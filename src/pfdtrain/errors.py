@@ -44,3 +44,16 @@ def describe(value: object) -> str:
     if isinstance(value, dict):
         return f"dict with keys {sorted(map(str, value))}"
     return type(value).__name__
+
+
+class LegacyImportWarning(DeprecationWarning):
+    """A legacy ``training.*`` / ``packages.core.training.*`` name was used through pfdtrain's
+    drop-in import shims. The message names the new import and says whether its API is the same
+    or adapted. A ``DeprecationWarning`` subclass, so the usual filters apply (shown by default
+    for code run as ``__main__``)."""
+
+
+class LegacyImportError(PfdtrainError, ImportError):
+    """A legacy import names something that never existed in the legacy ``training`` package
+    (it was only in documentation or milestone copies); the message names the closest real
+    replacement."""

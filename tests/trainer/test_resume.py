@@ -1,10 +1,13 @@
 """Exact resume: a straight run and an interrupted + resumed run end bit-identical."""
 
+from pathlib import Path
+
 import pytest
 import torch
 
 from pfd_testing import make_loader, make_model
 from pfdtrain import Callback, Trainer
+from pfdtrain.callbacks import EarlyStopping, ModelCheckpoint
 
 
 class SaveAt(Callback):
@@ -74,6 +77,29 @@ def _assert_identical(a, b):
     assert a.history.to_dict() == b.history.to_dict()
     assert a.global_step == b.global_step and a.current_epoch == b.current_epoch
     assert torch.equal(torch.get_rng_state(), torch.get_rng_state())
+
+
+def test_early_stopping_and_model_checkpoint_state_survive_resume(tmp_path):
+    def callbacks(d):
+        return [EarlyStopping(monitor="val_loss", patience=50), ModelCheckpoint(dirpath=tmp_path / d, monitor="val_acc",
+                                                                                 mode="max", save_top_k=2)]
+
+    straight_cbs = callbacks("straight")
+    straight = _run(4, straight_cbs)
+    path = tmp_path / "mid.pt"
+    _run(4, [*callbacks("first"), SaveAt(path, epoch=1)])
+    resumed_cbs = callbacks("resumed")
+    resumed = _run(4, resumed_cbs, ckpt_path=path)
+    _assert_identical(straight, resumed)
+    es_a, es_b = straight_cbs[0].state_dict(), resumed_cbs[0].state_dict()
+    assert es_a == es_b
+    mc_a, mc_b = straight_cbs[1], resumed_cbs[1]
+    assert mc_a.best_model_score == mc_b.best_model_score
+    # the resumed run keeps the top-k bookkeeping of the first run (its files live in "first/")
+    def names(cb):
+        return sorted((Path(p).name, score) for p, score in cb.best_k_models.items())
+
+    assert names(mc_a) == names(mc_b) and len(names(mc_a)) == 2
 
 
 @pytest.mark.parametrize("generator_loader", [False, True], ids=["global-rng-loader", "own-generator-loader"])

@@ -18,18 +18,23 @@ import torch
 RANDOM_STATE_KEYS: tuple[str, ...] = ("python", "numpy", "torch", "cuda")
 
 
-def capture_random_state() -> dict[str, Any]:
-    """Snapshot of Python's ``random``, NumPy's legacy global RNG, torch CPU and CUDA RNGs.
+def snapshot_random_state() -> tuple[Any, ...]:
+    """Cheap raw snapshot (no conversion) for states that are usually never saved.
 
-    ``cuda`` is a list with one uint8 state tensor per device, or ``[]`` when CUDA is
-    unavailable or not initialised yet (nothing has drawn from it then).
+    The Trainer takes one at every epoch start in case a mid-epoch checkpoint needs it;
+    :func:`plain_random_state` converts it to plain data only when a checkpoint is written.
     """
-    version, internal, gauss_next = random.getstate()
-    name, keys, pos, has_gauss, cached_gaussian = np.random.get_state(legacy=True)
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         cuda = [state.clone() for state in torch.cuda.get_rng_state_all()]
     else:
         cuda = []
+    return (random.getstate(), np.random.get_state(legacy=True), torch.get_rng_state(), cuda)
+
+
+def plain_random_state(snapshot: tuple[Any, ...]) -> dict[str, Any]:
+    """The plain-data form of a :func:`snapshot_random_state` result (what checkpoints hold)."""
+    (version, internal, gauss_next), numpy_state, torch_state, cuda = snapshot
+    name, keys, pos, has_gauss, cached_gaussian = numpy_state
     return {
         "python": (int(version), tuple(int(x) for x in internal), None if gauss_next is None else float(gauss_next)),
         "numpy": {
@@ -39,9 +44,18 @@ def capture_random_state() -> dict[str, Any]:
             "has_gauss": int(has_gauss),
             "cached_gaussian": float(cached_gaussian),
         },
-        "torch": torch.get_rng_state().clone(),
-        "cuda": cuda,
+        "torch": torch_state.clone(),
+        "cuda": list(cuda),
     }
+
+
+def capture_random_state() -> dict[str, Any]:
+    """Snapshot of Python's ``random``, NumPy's legacy global RNG, torch CPU and CUDA RNGs.
+
+    ``cuda`` is a list with one uint8 state tensor per device, or ``[]`` when CUDA is
+    unavailable or not initialised yet (nothing has drawn from it then).
+    """
+    return plain_random_state(snapshot_random_state())
 
 
 def restore_random_state(state: Mapping[str, Any]) -> None:

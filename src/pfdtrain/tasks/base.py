@@ -12,7 +12,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from pfdtrain.trainer.trainer import Trainer
 
 
-@dataclass
+@dataclass(slots=True)
 class StepOutput:
     """What one training or validation step produced.
 
@@ -52,6 +52,8 @@ class Task:
         """Called once at the start of fit/validate/test/predict, after the model is on its device."""
 
     def transfer_batch(self, batch: Any, device: torch.device) -> Any:
+        if device.type == "cpu":  # DataLoader batches are CPU tensors already: nothing to move
+            return batch
         return move_to_device(batch, device, non_blocking=device.type == "cuda")
 
     def training_step(self, model: nn.Module, batch: Any, trainer: "Trainer") -> StepOutput:

@@ -37,11 +37,14 @@ class MetricAccumulator:
         sizes: dict[str, list[int]] = {}
         for metrics, size in self._pending:
             for key, value in metrics.items():
-                values.setdefault(key, []).append(value.detach().reshape(()))
+                values.setdefault(key, []).append(value)
                 sizes.setdefault(key, []).append(size)
         self._pending = []
         for key, vals in values.items():
-            stacked = torch.stack(vals)
+            try:
+                stacked = torch.stack(vals).detach().reshape(len(vals))  # one op for the whole window
+            except RuntimeError:  # mixed shapes such as () and (1,)
+                stacked = torch.stack([v.detach().reshape(()) for v in vals])
             dtype = torch.float32 if stacked.device.type == "mps" else torch.float64
             weights = torch.tensor(sizes[key], dtype=dtype, device=stacked.device)
             total = (stacked.to(dtype) * weights).sum()

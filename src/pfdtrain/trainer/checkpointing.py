@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 import torch
 
 from pfdtrain import checkpoint as ckpt
+from pfdtrain.checkpoint.random_state import plain_random_state, snapshot_random_state
 
 if TYPE_CHECKING:  # pragma: no cover
     from pfdtrain.trainer.trainer import Trainer
@@ -33,11 +34,21 @@ def _loader_generators(loader: Any) -> dict[str, torch.Generator]:
 
 
 def capture_loader_and_rng_state(trainer: "Trainer") -> dict[str, Any]:
-    """Global RNG states plus the training loader's generators, taken before an epoch's iterator exists."""
+    """Global RNG states plus the training loader's generators, taken before an epoch's iterator exists.
+
+    The RNG part is a raw snapshot (cheap: this runs every epoch); :func:`build` converts it to
+    plain data when a mid-epoch checkpoint is actually written.
+    """
     return {
-        "random_state": ckpt.capture_random_state(),
+        "random_state": snapshot_random_state(),
         "loader_generators": {k: g.get_state() for k, g in _loader_generators(trainer.train_dataloader).items()},
     }
+
+
+def _plain_epoch_start(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    if state is None or isinstance(state.get("random_state"), dict):
+        return state
+    return {**state, "random_state": plain_random_state(state["random_state"])}
 
 
 def _restore_loader_and_rng_state(trainer: "Trainer", state: dict[str, Any]) -> None:
@@ -96,7 +107,7 @@ def build(trainer: "Trainer") -> dict[str, Any]:
     }
     if mid_epoch:
         training["epoch_accumulator"] = trainer._train_metrics.state_dict()
-        training["epoch_start_state"] = trainer._epoch_start_state
+        training["epoch_start_state"] = _plain_epoch_start(trainer._epoch_start_state)
         training["epoch_start_lrs"] = dict(trainer._epoch_lrs)
     sched = trainer.scheduler_config
     model_state = model.state_dict()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import inspect
+import itertools
 import math
 import warnings
 from pathlib import Path
@@ -22,7 +23,7 @@ from torch import nn
 from pfdtrain.callbacks.base import Callback, CallbackList
 from pfdtrain.errors import ConfigurationError, NonFiniteLossError
 from pfdtrain.history import History
-from pfdtrain.plugins.base import AccumulationPlugin, DistributedPlugin, Plugin, PrecisionPlugin
+from pfdtrain.plugins.base import DistributedPlugin, Plugin, PrecisionPlugin
 from pfdtrain.seed import seed_everything
 from pfdtrain.tasks.base import StepOutput, Task
 from pfdtrain.tasks.classification import ClassificationTask
@@ -117,6 +118,8 @@ class Trainer:
         self.task: Task = task if task is not None else ClassificationTask()
         self.plugins: list[Plugin] = _check_plugins(plugins)
         self.precision_plugin: PrecisionPlugin = self._role("precision") or PrecisionPlugin()
+        #: fp32 with the default plugin: forward, backward and step need no precision handling.
+        self._plain_precision = type(self.precision_plugin) is PrecisionPlugin
         self.distributed: DistributedPlugin | None = self._role("distributed")
         callbacks = list(callbacks)
         for cb in callbacks:
@@ -269,7 +272,8 @@ class Trainer:
             _check_loader("train_loader", train_loader)
         if val_loader is not None:
             _check_loader("val_loader", val_loader)
-        self.model.to(self.device)
+        if not _on_device(self.model, self.device):
+            self.model.to(self.device)
         if stage == "fit" and self.optimizer is None:
             self.optimizer = self._build_optimizer()
             self.scheduler_config = build_scheduler_config(
@@ -365,16 +369,22 @@ class Trainer:
         for fn in hooks["on_train_batch_start"]:
             fn(self, batch, batch_idx)  # hook: on_train_batch_start
         batch = self.task.transfer_batch(batch, self.device)  # task: device transfer
-        with self.precision_plugin.autocast():  # plugin: precision context
+        if self._plain_precision:
             out = self.task.training_step(self.model, batch, self)  # task: loss
+        else:
+            with self.precision_plugin.autocast():  # plugin: precision context
+                out = self.task.training_step(self.model, batch, self)
         loss = out.loss
-        self._check_finite(loss)
+        self._check_finite(loss, out.metrics.get("loss"))
         for fn in hooks["on_before_backward"]:
             fn(self, loss)  # hook: on_before_backward
         if window > 1:
             size = self._window_size(batch_idx, window)
             loss = loss / size if size > 1 else loss
-        self.precision_plugin.backward(loss)  # plugin: backward
+        if self._plain_precision:
+            loss.backward()
+        else:
+            self.precision_plugin.backward(loss)  # plugin: (scaled) backward
         self._train_metrics.update(out.metrics, out.batch_size)
         self.last_step_output = out
         if window == 1 or self._window_closes(batch_idx, window):
@@ -385,15 +395,20 @@ class Trainer:
     def _optimizer_step(self) -> None:
         optimizer = self.optimizer
         assert optimizer is not None
-        self.precision_plugin.unscale_gradients(optimizer)  # plugin: unscale before clipping
+        precision = self.precision_plugin
+        if not self._plain_precision:
+            precision.unscale_gradients(optimizer)  # plugin: unscale before clipping
         for plugin in self.plugins:
             plugin.on_before_optimizer_step(self, optimizer)  # plugin: clipping
-        self.callbacks.call("on_before_optimizer_step", self, optimizer)  # hook
+        for fn in self.callbacks._dispatch["on_before_optimizer_step"]:
+            fn(self, optimizer)  # hook: on_before_optimizer_step
         if self._skip_step:
             self._skip_step = False
-            self.precision_plugin.skip_step(optimizer)
+            precision.skip_step(optimizer)
+        elif self._plain_precision:
+            optimizer.step()
         else:
-            self.precision_plugin.optimizer_step(optimizer)  # plugin: (scaled) step
+            precision.optimizer_step(optimizer)  # plugin: (scaled) step
         optimizer.zero_grad(set_to_none=True)
         self.global_step += 1
         for plugin in self.plugins:
@@ -494,7 +509,8 @@ class Trainer:
 
     # ------------------------------------------------------------------ non-finite losses
 
-    def _check_finite(self, loss: torch.Tensor) -> None:
+    def _check_finite(self, loss: torch.Tensor, detached: torch.Tensor | None = None) -> None:
+        """``detached`` is the task's already-detached copy of the loss, when it logged one."""
         if not isinstance(loss, torch.Tensor):
             raise ConfigurationError(
                 f"{type(self.task).__name__}.training_step returned a loss of type "
@@ -507,16 +523,22 @@ class Trainer:
             if not math.isfinite(value):
                 self._handle_nonfinite(value, self.global_step, self.batch_idx)
             return
-        self._recent_losses.append((loss.detach(), self.global_step, self.batch_idx))
+        if detached is None:
+            detached = loss.detach()
+        self._recent_losses.append((detached, self.global_step, self.batch_idx))
 
     def _flush_nonfinite(self) -> None:
         """Check the losses since the last flush in one go (one sync per ``log_every_n_steps``)."""
         recent, self._recent_losses = self._recent_losses, []
         if not recent:
             return
-        finite = torch.isfinite(torch.stack([l.reshape(()).float() for l, _, _ in recent]))
+        try:
+            finite = torch.isfinite(torch.stack([l for l, _, _ in recent]))
+        except RuntimeError:  # losses of mixed shapes/dtypes
+            finite = torch.isfinite(torch.stack([l.reshape(()).float() for l, _, _ in recent]))
         if bool(finite.all()):
             return
+        finite = finite.reshape(len(recent))
         first = int((~finite).nonzero()[0])
         loss, step, batch_idx = recent[first]
         self._handle_nonfinite(float(loss), step, batch_idx)
@@ -591,6 +613,15 @@ def _check_loader(name: str, loader: Any) -> None:
             f"{name} must be an iterable of batches such as a torch.utils.data.DataLoader; received "
             f"{type(loader).__name__}. Wrap tensors with DataLoader(TensorDataset(x, y), batch_size=32)."
         )
+
+
+def _on_device(model: nn.Module, device: torch.device) -> bool:
+    """True when every parameter and buffer already lives on ``device`` (``.to`` would be a no-op)."""
+    index = device.index if device.index is not None else (torch.cuda.current_device() if device.type == "cuda" else None)
+    for tensor in itertools.chain(model.parameters(), model.buffers()):
+        if tensor.device.type != device.type or (index is not None and tensor.device.index != index):
+            return False
+    return True
 
 
 def _safe_len(loader: Any) -> int | None:

@@ -1,0 +1,405 @@
+"""The one legacy -> new mapping table.
+
+Every public name of the legacy ``packages/core/training`` package (23 modules) has one entry:
+
+* ``legacy``: the canonical dotted name, ``training.<module>.<Name>``. The second spelling,
+  ``packages.core.training.<module>.<Name>``, maps to the same entry (see :func:`canonical`).
+* ``compat``: where the object with the *legacy* behaviour lives,
+  ``pfdtrain.compat.<module>.<Name>``. The drop-in import shims (``legacy_shims``) serve this
+  object, and the codemods rewrite old imports to it (behaviour unchanged).
+* ``new``: the core home for new code (``pfdtrain.losses.FocalLoss``, ``pfdtrain.Trainer``, ...),
+  or ``None`` when nothing replaces it (self-tests, helpers without a core equivalent).
+* ``status``: ``"same"`` when ``new`` is a drop-in (same call, same behaviour), ``"adapted"``
+  when new code must change the call or expect different results, ``"removed"`` when ``new`` is
+  ``None``.
+* ``note``: one line for the warning text: what changes when moving to ``new``.
+
+The shims, their ``LegacyImportWarning`` text, the codemods and the test that imports every
+target read this module; nothing else may hold its own copy. Import cost: stdlib only (the
+table is plain data; ``difflib`` loads only when :func:`closest` runs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Status = Literal["same", "adapted", "removed"]
+
+#: The two import prefixes legacy code uses for the package (``packages/core`` on ``sys.path``
+#: gives ``training``; the repository root gives ``packages.core.training``).
+LEGACY_PACKAGES = ("training", "packages.core.training")
+
+#: Prefix of the legacy-behaviour adapters.
+COMPAT_PACKAGE = "pfdtrain.compat"
+
+
+@dataclass(frozen=True)
+class LegacyName:
+    """One public name of the legacy package and where it lives now."""
+
+    legacy: str
+    compat: str
+    new: str | None
+    status: Status
+    note: str = ""
+
+    @property
+    def module(self) -> str:
+        """Legacy module, e.g. ``"cnn_losses"``."""
+        return self.legacy.split(".")[1]
+
+    @property
+    def name(self) -> str:
+        """The public name inside its module, e.g. ``"FocalLoss"``."""
+        return self.legacy.rsplit(".", 1)[1]
+
+    @property
+    def compat_import(self) -> str:
+        """``from pfdtrain.compat.<module> import <Name>`` (legacy behaviour, drop-in)."""
+        return import_statement(self.compat)
+
+    @property
+    def new_import(self) -> str | None:
+        """``from pfdtrain.<pkg> import <Name>`` for new code, or None when removed."""
+        return None if self.new is None else import_statement(self.new)
+
+    def spellings(self) -> tuple[str, ...]:
+        """Both dotted spellings legacy code may use for this name."""
+        tail = self.legacy[len("training."):]
+        return tuple(f"{prefix}.{tail}" for prefix in LEGACY_PACKAGES)
+
+
+def _e(module: str, name: str, new: str | None, status: Status, note: str = "") -> LegacyName:
+    return LegacyName(f"training.{module}.{name}", f"{COMPAT_PACKAGE}.{module}.{name}", new, status, note)
+
+
+_SELF_TEST = "legacy self-test; pfdtrain's own test suite replaces it"
+
+# Order: the module map of legacy-api.md section 1.
+TABLE: tuple[LegacyName, ...] = (
+    # 1.2 trainer
+    _e("trainer", "TrainingState", "pfdtrain.History", "adapted",
+       "the per-epoch history is trainer.history (a pfdtrain.History), returned by fit()"),
+    _e("trainer", "Trainer", "pfdtrain.Trainer", "adapted",
+       "Trainer(model, optimizer, max_epochs=...).fit(train_loader, val_loader) returns the History; "
+       "AMP, accumulation and clipping are plugins"),
+    # 1.3 callbacks (old API, callback(trainer, metrics))
+    _e("callbacks", "Callback", "pfdtrain.callbacks.Callback", "adapted",
+       "hooks receive the trainer (on_train_epoch_end(trainer), ...); stop by setting trainer.should_stop"),
+    _e("callbacks", "EarlyStopping", "pfdtrain.callbacks.EarlyStopping", "adapted",
+       "sets trainer.should_stop instead of raising StopIteration"),
+    _e("callbacks", "ModelCheckpoint", "pfdtrain.callbacks.ModelCheckpoint", "adapted",
+       "writes v2 checkpoints (plain data, resumable), top-k retention"),
+    _e("callbacks", "LearningRateScheduler", "pfdtrain.Trainer", "adapted",
+       "pass Trainer(scheduler=..., scheduler_monitor='val_loss'); the loop steps it"),
+    _e("callbacks", "TensorBoardLogger", "pfdtrain.callbacks.TensorBoardLogger", "adapted",
+       "is actually driven by the loop (the legacy one never logged inside fit); needs pfdtrain[tensorboard]"),
+    _e("callbacks", "MLflowLogger", "pfdtrain.callbacks.MLflowLogger", "adapted",
+       "is actually driven by the loop (the legacy one never logged inside fit); needs pfdtrain[mlflow]"),
+    _e("callbacks", "ProgressPrinter", "pfdtrain.callbacks.ProgressBar", "adapted",
+       "progress display of the core loop; prints are not the legacy text"),
+    # 1.4 cnn_callbacks (new API, on_epoch_end(epoch, logs))
+    _e("cnn_callbacks", "Callback", "pfdtrain.callbacks.Callback", "adapted",
+       "hooks receive the trainer instead of (epoch, logs)"),
+    _e("cnn_callbacks", "CallbackList", "pfdtrain.callbacks.CallbackList", "adapted",
+       "the Trainer dispatches callbacks itself; pass callbacks=[...]"),
+    _e("cnn_callbacks", "LearningRateMonitor", "pfdtrain.callbacks.LearningRateMonitor", "adapted",
+       "records lr (and momentum) of every param group into the history"),
+    _e("cnn_callbacks", "GradientMonitor", None, "removed",
+       "no core equivalent; keep the compat adapter or write a pfdtrain.callbacks.Callback"),
+    _e("cnn_callbacks", "ModelCheckpointCallback", "pfdtrain.callbacks.ModelCheckpoint", "adapted",
+       "writes v2 checkpoints with top-k retention instead of one file per save"),
+    _e("cnn_callbacks", "TimingCallback", None, "removed",
+       "no core equivalent; epoch times are in the progress display"),
+    _e("cnn_callbacks", "MetricLogger", "pfdtrain.callbacks.JSONLogger", "adapted",
+       "writes trainer.history atomically each epoch"),
+    _e("cnn_callbacks", "EarlyStoppingCallback", "pfdtrain.callbacks.EarlyStopping", "adapted",
+       "stops the core loop itself (trainer.should_stop); no polling"),
+    _e("cnn_callbacks", "test_callbacks", None, "removed", _SELF_TEST),
+    # 1.5 cnn_trainer
+    _e("cnn_trainer", "CNNTrainer", "pfdtrain.Trainer", "adapted",
+       "scheduler, AMP and checkpoints are Trainer arguments, plugins and callbacks; fit returns a History"),
+    _e("cnn_trainer", "test_cnn_trainer", None, "removed", _SELF_TEST),
+    # 1.6 pinn_trainer
+    _e("pinn_trainer", "PINNTrainingState", "pfdtrain.History", "adapted",
+       "the per-epoch history is trainer.history (a pfdtrain.History)"),
+    _e("pinn_trainer", "PINNTrainer", "pfdtrain.tasks.PhysicsInformedTask", "adapted",
+       "pfdtrain.Trainer(model, optimizer, task=PhysicsInformedTask(...))"),
+    # 1.7 spectrogram_trainer
+    _e("spectrogram_trainer", "SpectrogramTrainer", "pfdtrain.Trainer", "adapted",
+       "SpecAugment is a task train transform (pfdtrain.augment.SpecAugment)"),
+    _e("spectrogram_trainer", "MultiTFRTrainer", "pfdtrain.Trainer", "adapted",
+       "one Trainer per representation, or a custom Task combining them"),
+    # 1.8 mixed_precision
+    _e("mixed_precision", "MixedPrecisionTrainer", "pfdtrain.plugins.MixedPrecision", "adapted",
+       "pfdtrain.Trainer(..., plugins=[MixedPrecision()]) (torch.amp, one GradScaler, saved in checkpoints)"),
+    _e("mixed_precision", "enable_mixed_precision", None, "removed",
+       "it only set torch.backends.cuda.matmul.allow_tf32/cudnn.allow_tf32; set them directly"),
+    _e("mixed_precision", "check_mixed_precision_support", None, "removed",
+       "no core equivalent; ask torch.cuda.is_available() / torch.cuda.is_bf16_supported()"),
+    # 1.9 progressive_resizing
+    _e("progressive_resizing", "ResizableSignalDataset", "pfdtrain.augment.Resize", "adapted",
+       "use Resize(length) as a dataset/task transform"),
+    _e("progressive_resizing", "resize_signal", "pfdtrain.augment.resize_signal", "adapted",
+       "takes method= as a keyword; error text differs"),
+    _e("progressive_resizing", "ProgressiveResizingTrainer", "pfdtrain.callbacks.ProgressiveResizing", "adapted",
+       "pfdtrain.Trainer(..., callbacks=[ProgressiveResizing(schedule)]) with your own loaders"),
+    # 1.10 knowledge_distillation
+    _e("knowledge_distillation", "DistillationLoss", "pfdtrain.losses.DistillationLoss", "adapted",
+       "teacher logits are detached by default"),
+    _e("knowledge_distillation", "DistillationTrainer", "pfdtrain.tasks.DistillationTask", "adapted",
+       "pfdtrain.Trainer(student, optimizer, task=DistillationTask(teacher, ...))"),
+    _e("knowledge_distillation", "compare_teacher_student", None, "removed",
+       "no core equivalent; evaluate both models with pfdtrain.metrics"),
+    # 1.11 losses
+    _e("losses", "FocalLoss", "pfdtrain.losses.FocalLoss", "adapted",
+       "alpha is a per-class weight vector; a float alpha is rejected with a clear error"),
+    _e("losses", "LabelSmoothingCrossEntropy", "pfdtrain.losses.LabelSmoothingCrossEntropy", "adapted"),
+    _e("losses", "PhysicsInformedLoss", "pfdtrain.losses.PhysicsInformedLoss", "same"),
+    _e("losses", "compute_class_weights", "pfdtrain.losses.compute_class_weights", "adapted",
+       "absent classes get 0 by default, not N/1e-10 (missing_class_weight=None keeps legacy)"),
+    # 1.12 cnn_losses
+    _e("cnn_losses", "LabelSmoothingCrossEntropy", "pfdtrain.losses.LabelSmoothingCrossEntropy", "adapted"),
+    _e("cnn_losses", "FocalLoss", "pfdtrain.losses.FocalLoss", "adapted",
+       "alpha is a per-class weight vector; a float alpha is rejected, not silently ignored"),
+    _e("cnn_losses", "SupConLoss", "pfdtrain.losses.SupConLoss", "adapted"),
+    _e("cnn_losses", "create_criterion", "pfdtrain.losses.create_loss", "adapted",
+       "create_loss(name, **kwargs) accepts 'cross_entropy'; a misspelt keyword raises TypeError"),
+    _e("cnn_losses", "test_losses", None, "removed", _SELF_TEST),
+    # 1.13 physics_loss_functions
+    _e("physics_loss_functions", "FrequencyConsistencyLoss", "pfdtrain.physics.FrequencyConsistencyLoss",
+       "adapted", "scores each sample at its own rpm; differentiable in the default soft mode"),
+    _e("physics_loss_functions", "SpectralDistanceLoss", "pfdtrain.physics.SpectralDistanceLoss", "adapted"),
+    _e("physics_loss_functions", "SommerfeldConsistencyLoss", "pfdtrain.physics.SommerfeldConsistencyLoss",
+       "adapted"),
+    _e("physics_loss_functions", "TemporalSmoothnessLoss", "pfdtrain.physics.TemporalSmoothnessLoss",
+       "adapted"),
+    _e("physics_loss_functions", "PhysicalConstraintLoss", "pfdtrain.physics.PhysicalConstraintLoss",
+       "adapted"),
+    _e("physics_loss_functions", "frequency_consistency_loss", "pfdtrain.physics.FrequencyConsistencyLoss",
+       "adapted", "build the loss module once and call it"),
+    _e("physics_loss_functions", "sommerfeld_consistency_loss", "pfdtrain.physics.SommerfeldConsistencyLoss",
+       "adapted", "build the loss module once and call it"),
+    _e("physics_loss_functions", "temporal_smoothness_loss", "pfdtrain.physics.TemporalSmoothnessLoss",
+       "adapted", "build the loss module once and call it"),
+    # 1.14 optimizers
+    _e("optimizers", "create_optimizer", "pfdtrain.optim.create_optimizer", "adapted",
+       "argument order is create_optimizer(name, params, ...); an unknown keyword raises TypeError"),
+    _e("optimizers", "create_scheduler", "pfdtrain.optim.create_scheduler", "adapted",
+       "create_scheduler(name, optimizer, **torch_keywords); no epoch-derived defaults"),
+    _e("optimizers", "get_lr", "pfdtrain.optim.get_lr", "same"),
+    _e("optimizers", "set_lr", "pfdtrain.optim.set_lr", "same"),
+    # 1.15 cnn_optimizer
+    _e("cnn_optimizer", "create_adamw_optimizer", "pfdtrain.optim.create_optimizer", "adapted",
+       "create_optimizer('adamw', params, ...)"),
+    _e("cnn_optimizer", "create_sgd_optimizer", "pfdtrain.optim.create_optimizer", "adapted",
+       "create_optimizer('sgd', params, ...)"),
+    _e("cnn_optimizer", "create_rmsprop_optimizer", "pfdtrain.optim.create_optimizer", "adapted",
+       "create_optimizer('rmsprop', params, ...); eps and momentum are honoured"),
+    _e("cnn_optimizer", "create_optimizer", "pfdtrain.optim.create_optimizer", "adapted",
+       "an unknown keyword raises TypeError; eps/momentum are honoured"),
+    _e("cnn_optimizer", "OptimizerConfig", "pfdtrain.optim.create_optimizer", "adapted",
+       "pass the keywords to create_optimizer directly"),
+    _e("cnn_optimizer", "get_parameter_groups", "pfdtrain.optim.parameter_groups", "adapted",
+       "no-decay by module type (norm layers) and bias name, not by substring; frozen parameters left out"),
+    _e("cnn_optimizer", "test_optimizers", None, "removed", _SELF_TEST),
+    # 1.16 cnn_schedulers
+    _e("cnn_schedulers", "create_cosine_scheduler", "pfdtrain.optim.create_scheduler", "adapted",
+       "create_scheduler('cosine', optimizer, ...)"),
+    _e("cnn_schedulers", "create_cosine_warmrestarts_scheduler", "pfdtrain.optim.create_scheduler", "adapted",
+       "create_scheduler('cosine_restarts', optimizer, ...)"),
+    _e("cnn_schedulers", "create_onecycle_scheduler", "pfdtrain.optim.create_scheduler", "adapted",
+       "create_scheduler('onecycle', optimizer, ...); step it per batch (Trainer scheduler_interval='step')"),
+    _e("cnn_schedulers", "create_step_scheduler", "pfdtrain.optim.create_scheduler", "adapted",
+       "create_scheduler('step', optimizer, ...)"),
+    _e("cnn_schedulers", "create_exponential_scheduler", "pfdtrain.optim.create_scheduler", "adapted",
+       "create_scheduler('exponential', optimizer, ...)"),
+    _e("cnn_schedulers", "create_plateau_scheduler", "pfdtrain.optim.create_scheduler", "adapted",
+       "create_scheduler('plateau', optimizer, ...) works (the legacy one always raised TypeError)"),
+    _e("cnn_schedulers", "WarmupScheduler", "pfdtrain.optim.LinearWarmup", "adapted",
+       "LinearWarmup(optimizer, warmup_steps, after=...)"),
+    _e("cnn_schedulers", "PolynomialLRScheduler", "pfdtrain.optim.PolynomialDecayLR", "adapted"),
+    _e("cnn_schedulers", "test_schedulers", None, "removed", _SELF_TEST),
+    # 1.17 transformer_schedulers
+    _e("transformer_schedulers", "create_warmup_cosine_schedule", "pfdtrain.optim.WarmupCosineLR", "adapted",
+       "a scheduler class; can hold the minimum after total steps"),
+    _e("transformer_schedulers", "WarmupCosineScheduler", "pfdtrain.optim.WarmupCosineLR", "adapted",
+       "can hold the minimum after total steps"),
+    _e("transformer_schedulers", "create_warmup_linear_schedule", "pfdtrain.optim.WarmupLinearLR", "adapted"),
+    _e("transformer_schedulers", "create_noam_schedule", "pfdtrain.optim.NoamLR", "adapted"),
+    _e("transformer_schedulers", "get_scheduler", "pfdtrain.optim.create_scheduler", "adapted",
+       "one factory for every scheduler name"),
+    # 1.18 metrics
+    _e("metrics", "MetricsTracker", "pfdtrain.metrics.MetricsTracker", "adapted",
+       "accumulates on the device without a host sync per batch"),
+    _e("metrics", "compute_accuracy", "pfdtrain.metrics.accuracy", "adapted", "returns a fraction (0-d tensor), not %"),
+    _e("metrics", "compute_f1_score", "pfdtrain.metrics.f1_score", "adapted"),
+    _e("metrics", "compute_confusion_matrix", "pfdtrain.metrics.confusion_matrix", "adapted",
+       "returns a tensor"),
+    _e("metrics", "compute_top_k_accuracy", "pfdtrain.metrics.top_k_accuracy", "adapted",
+       "returns a fraction (0-d tensor), not %"),
+    _e("metrics", "compute_per_class_metrics", "pfdtrain.metrics.per_class_metrics", "adapted"),
+    # 1.19 advanced_augmentation
+    _e("advanced_augmentation", "cutmix", "pfdtrain.augment.CutMix", "adapted",
+       "a batch transform; soft labels of width num_classes"),
+    _e("advanced_augmentation", "cutmix_batch", "pfdtrain.augment.CutMix", "adapted",
+       "a batch transform; soft labels of width num_classes"),
+    _e("advanced_augmentation", "adversarial_augmentation", "pfdtrain.augment.fgsm", "adapted",
+       "restores the model's mode by default"),
+    _e("advanced_augmentation", "time_masking", "pfdtrain.augment.TimeMask", "adapted"),
+    _e("advanced_augmentation", "gaussian_noise_augmentation", "pfdtrain.augment.GaussianNoise", "adapted"),
+    _e("advanced_augmentation", "amplitude_scaling", "pfdtrain.augment.AmplitudeScale", "adapted"),
+    _e("advanced_augmentation", "time_shift", "pfdtrain.augment.TimeShift", "adapted"),
+    _e("advanced_augmentation", "AutoAugment", "pfdtrain.augment.RandomApply", "adapted",
+       "compose RandomApply/Compose policies explicitly"),
+    _e("advanced_augmentation", "MixupAugmentation", "pfdtrain.augment.Mixup", "adapted",
+       "label width is the number of classes, not label1.max()+1"),
+    _e("advanced_augmentation", "CompositeAugmentation", "pfdtrain.augment.Compose", "adapted"),
+    # 1.20 transformer_augmentation
+    _e("transformer_augmentation", "patch_dropout", "pfdtrain.augment.PatchDropout", "adapted"),
+    _e("transformer_augmentation", "patch_mixup", "pfdtrain.augment.Mixup", "adapted",
+       "label width is the number of classes"),
+    _e("transformer_augmentation", "temporal_shift_patches", "pfdtrain.augment.PatchShift", "adapted"),
+    _e("transformer_augmentation", "patch_cutout", "pfdtrain.augment.PatchCutout", "adapted"),
+    _e("transformer_augmentation", "patch_permutation", "pfdtrain.augment.PatchPermutation", "adapted"),
+    _e("transformer_augmentation", "patch_jitter", "pfdtrain.augment.PatchJitter", "adapted"),
+    _e("transformer_augmentation", "PatchAugmentation", "pfdtrain.augment.Compose", "adapted",
+       "Compose([PatchDropout(...), PatchShift(...), ...])"),
+    _e("transformer_augmentation", "get_light_augmentation", "pfdtrain.augment.Compose", "adapted",
+       "build the preset as a Compose of patch transforms"),
+    _e("transformer_augmentation", "get_medium_augmentation", "pfdtrain.augment.Compose", "adapted",
+       "build the preset as a Compose of patch transforms"),
+    _e("transformer_augmentation", "get_heavy_augmentation", "pfdtrain.augment.Compose", "adapted",
+       "build the preset as a Compose of patch transforms"),
+    # 1.21-1.23 hyper-parameter search
+    _e("grid_search", "GridSearchOptimizer", "pfdtrain.hpo.GridSearch", "adapted",
+       "needs pfdtrain[hpo]"),
+    _e("grid_search", "get_default_param_grid", "pfdtrain.hpo.default_search_space", "adapted"),
+    _e("random_search", "RandomSearchOptimizer", "pfdtrain.hpo.RandomSearch", "adapted",
+       "needs pfdtrain[hpo]"),
+    _e("random_search", "get_default_param_distributions", "pfdtrain.hpo.default_search_space", "adapted"),
+    _e("bayesian_optimizer", "BayesianOptimizer", "pfdtrain.hpo.BayesianSearch", "adapted",
+       "needs pfdtrain[hpo]"),
+)
+
+#: The 23 legacy modules (``training.<module>``), in module-map order.
+LEGACY_MODULES: tuple[str, ...] = (
+    "trainer", "callbacks", "cnn_callbacks", "cnn_trainer", "pinn_trainer", "spectrogram_trainer",
+    "mixed_precision", "progressive_resizing", "knowledge_distillation", "losses", "cnn_losses",
+    "physics_loss_functions", "optimizers", "cnn_optimizer", "cnn_schedulers",
+    "transformer_schedulers", "metrics", "advanced_augmentation", "transformer_augmentation",
+    "grid_search", "random_search", "bayesian_optimizer",
+)
+# ``__init__`` is the 23rd module: the package itself, ``__all__ = []``.
+
+#: Names that legacy documentation, milestone copies or scripts import but that never existed
+#: in ``packages/core/training`` (legacy-api.md section 6). Canonical spelling -> replacements,
+#: best first (table names ``training.*`` and core names ``pfdtrain.*``). Importing one raises
+#: :class:`pfdtrain.errors.LegacyImportError` naming these.
+NEVER_EXISTED: dict[str, tuple[str, ...]] = {
+    "training.losses.create_loss_function": ("pfdtrain.losses.create_loss", "training.cnn_losses.create_criterion"),
+    "training.cnn_losses.create_loss_function": ("pfdtrain.losses.create_loss", "training.cnn_losses.create_criterion"),
+    "training.physics_loss_functions.EnergyConservationLoss": (
+        "pfdtrain.physics.PhysicalConstraintLoss", "training.physics_loss_functions.PhysicalConstraintLoss"),
+    "training.physics_loss_functions.MomentumConservationLoss": (
+        "pfdtrain.physics.PhysicalConstraintLoss", "training.physics_loss_functions.PhysicalConstraintLoss"),
+    "training.physics_loss_functions.BearingDynamicsLoss": (
+        "pfdtrain.physics.PhysicalConstraintLoss", "training.physics_loss_functions.PhysicalConstraintLoss"),
+    "training.advanced_augmentation.get_advanced_augmentation": (
+        "pfdtrain.augment.Compose", "training.advanced_augmentation.CompositeAugmentation"),
+    "training.progressive_resizing.ProgressiveResizer": (
+        "pfdtrain.callbacks.ProgressiveResizing", "training.progressive_resizing.ProgressiveResizingTrainer"),
+    # The package __init__ exported nothing (__all__ = []); docs/api/index.md imports this anyway.
+    "training.Trainer": ("pfdtrain.Trainer", "training.trainer.Trainer"),
+}
+
+_BY_LEGACY: dict[str, LegacyName] = {entry.legacy: entry for entry in TABLE}
+_BY_MODULE: dict[str, tuple[LegacyName, ...]] = {
+    module: tuple(entry for entry in TABLE if entry.module == module) for module in LEGACY_MODULES
+}
+
+
+def canonical(dotted: str) -> str:
+    """``packages.core.training.X`` -> ``training.X``; ``training.X`` unchanged; other names unchanged."""
+    prefix = "packages.core."
+    if dotted.startswith(prefix + "training"):
+        rest = dotted[len(prefix):]
+        if rest == "training" or rest.startswith("training."):
+            return rest
+    return dotted
+
+
+def by_legacy(dotted: str) -> LegacyName | None:
+    """The entry for a legacy dotted name (either spelling), or None."""
+    return _BY_LEGACY.get(canonical(dotted))
+
+
+def module_entries(module: str) -> tuple[LegacyName, ...]:
+    """Entries of one legacy module: ``"cnn_losses"``, ``"training.cnn_losses"`` or
+    ``"packages.core.training.cnn_losses"``. Unknown module -> ``()``."""
+    name = canonical(module)
+    if name.startswith("training."):
+        name = name[len("training."):]
+    return _BY_MODULE.get(name, ())
+
+
+def compat_module(module: str) -> str:
+    """``"cnn_losses"`` (any spelling) -> ``"pfdtrain.compat.cnn_losses"``."""
+    name = canonical(module)
+    if name.startswith("training."):
+        name = name[len("training."):]
+    if name not in _BY_MODULE:
+        raise KeyError(f"not a legacy training module: {module!r}")
+    return f"{COMPAT_PACKAGE}.{name}"
+
+
+def import_statement(dotted: str) -> str:
+    """``"pfdtrain.losses.FocalLoss"`` -> ``"from pfdtrain.losses import FocalLoss"``."""
+    module, _, name = dotted.rpartition(".")
+    return f"from {module} import {name}"
+
+
+def closest(dotted: str) -> tuple[str, ...]:
+    """Best replacements for a legacy dotted name that is not in the table (either spelling).
+
+    Hand-written :data:`NEVER_EXISTED` first; then, for a package-level name
+    (``training.CNNTrainer``), the table entries with that name; then ``difflib`` matches among
+    the table's names (same module first). Returns dotted names, best first; may be empty.
+    """
+    name = canonical(dotted)
+    if name in NEVER_EXISTED:
+        return NEVER_EXISTED[name]
+    if name in _BY_LEGACY:
+        entry = _BY_LEGACY[name]
+        return (entry.legacy,) if entry.new is None else (entry.new, entry.legacy)
+    parts = name.split(".")
+    if len(parts) == 2 and parts[0] == "training":
+        hits = [entry for entry in TABLE if entry.name == parts[1]]
+        if hits:
+            out: list[str] = []
+            for entry in hits:
+                for candidate in (entry.new, entry.legacy):
+                    if candidate is not None and candidate not in out:
+                        out.append(candidate)
+            return tuple(out)
+    import difflib
+
+    if len(parts) == 3 and parts[0] == "training" and parts[1] in _BY_MODULE:
+        names = [entry.name for entry in _BY_MODULE[parts[1]]]
+        near = difflib.get_close_matches(parts[2], names, n=3, cutoff=0.6)
+        if near:
+            return tuple(f"training.{parts[1]}.{n}" for n in near)
+    return tuple(difflib.get_close_matches(name, list(_BY_LEGACY), n=3, cutoff=0.6))
+
+
+def describe(entry: LegacyName) -> str:
+    """The one-line migration hint used in ``LegacyImportWarning`` messages and codemod reports."""
+    if entry.status == "removed":
+        hint = "No pfdtrain core replacement (removed)"
+    else:
+        api = "same API" if entry.status == "same" else "adapted API"
+        hint = f"New code: `{entry.new_import}` ({api})"
+    if entry.note:
+        hint = f"{hint}: {entry.note}"
+    return f"{hint}. Drop-in with the legacy behaviour: `{entry.compat_import}`"
