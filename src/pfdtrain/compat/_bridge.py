@@ -36,12 +36,12 @@ _NULL = contextlib.nullcontext()
 
 
 def new_grad_scaler() -> torch.amp.GradScaler:
-    """The legacy ``torch.cuda.amp.GradScaler()`` without its deprecation warning (disabled on CPU)."""
+    """The GradScaler legacy created (CUDA fp16 loss scaling), without its deprecation warning; disabled on CPU."""
     return torch.amp.GradScaler("cuda", enabled=torch.cuda.is_available())
 
 
 def legacy_autocast(enabled: bool) -> contextlib.AbstractContextManager:
-    """The legacy ``torch.cuda.amp.autocast()`` (fp16 on CUDA; a no-op without CUDA)."""
+    """The autocast legacy entered: fp16 on CUDA, a no-op without CUDA."""
     if enabled and torch.cuda.is_available():
         return torch.autocast(device_type="cuda", dtype=torch.float16)
     return _NULL
