@@ -121,14 +121,7 @@ class Trainer:
         #: fp32 with the default plugin: forward, backward and step need no precision handling.
         self._plain_precision = type(self.precision_plugin) is PrecisionPlugin
         self.distributed: DistributedPlugin | None = self._role("distributed")
-        callbacks = list(callbacks)
-        for cb in callbacks:
-            if not isinstance(cb, Callback):
-                raise ConfigurationError(
-                    f"callbacks must be pfdtrain.callbacks.Callback instances; received "
-                    f"{type(cb).__name__}. Legacy callbacks are adapted by "
-                    "pfdtrain.compat.callbacks.adapt_callback()."
-                )
+        callbacks = [_as_callback(cb) for cb in callbacks]
         if enable_progress_bar and not any(getattr(cb, "is_progress_bar", False) for cb in callbacks):
             from pfdtrain.callbacks.progress import ProgressBar
 
@@ -598,6 +591,21 @@ def _check_plugins(plugins: Sequence[Plugin]) -> list[Plugin]:
                 )
             roles[plugin.role] = plugin
     return plugins
+
+
+def _as_callback(cb: Any) -> Callback:
+    """A core Callback as is; a legacy one (``training.callbacks`` / ``training.cnn_callbacks``, or a
+    plain ``f(trainer, metrics)``) wrapped by ``adapt_callback``; anything else is refused."""
+    if isinstance(cb, Callback):
+        return cb
+    from pfdtrain.compat.callbacks import adapt_callback, is_legacy_callback
+
+    if is_legacy_callback(cb):
+        return adapt_callback(cb)
+    raise ConfigurationError(
+        f"callbacks must be pfdtrain.callbacks.Callback instances; received {type(cb).__name__}. "
+        "Legacy callbacks are adapted by pfdtrain.compat.callbacks.adapt_callback()."
+    )
 
 
 def _checkpoint_writers_last(callbacks: list[Callback]) -> list[Callback]:
