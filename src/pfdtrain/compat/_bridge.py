@@ -48,9 +48,9 @@ def legacy_autocast(enabled: bool) -> contextlib.AbstractContextManager:
 
 
 def percent_correct(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """``correct / batch`` as a float64 0-d tensor (legacy ``outputs.max(1)`` indices); no sync."""
-    _, predicted = outputs.detach().max(1)
-    return predicted.eq(targets).sum(dtype=torch.float64) / targets.size(0)
+    """``correct / batch`` as a float64 0-d tensor (first maximal index, as legacy
+    ``outputs.max(1)``); stays on the device."""
+    return outputs.argmax(1).eq(targets).mean(dtype=torch.float64)
 
 
 # ------------------------------------------------------------------------------------ plugins
@@ -161,20 +161,44 @@ class LegacyTask(Task):
 class LegacyClassificationTask(LegacyTask):
     """``inputs, targets = batch`` (anything else fails like legacy: ``ValueError``), the adapter's
     input hook in training (SpecAugment), forward + ``owner.criterion`` under the legacy autocast;
-    metrics ``loss`` (batch mean) and ``acc`` (fraction correct, float64)."""
+    metrics ``loss`` (batch mean) and ``acc`` (fraction correct, float64).
+
+    Settings are read from the adapter when the task is built (once per legacy call).
+    """
+
+    def __init__(self, owner: Any) -> None:
+        super().__init__(owner)
+        self._transform = owner._train_transform()
+        cuda = torch.cuda.is_available()
+        self._amp = {True: cuda and bool(owner._autocast_enabled(True)),
+                     False: cuda and bool(owner._autocast_enabled(False))}
 
     def step(self, model: nn.Module, batch: Any, trainer: Trainer, training: bool) -> StepOutput:
-        owner = self.owner
         inputs, targets = batch
         device = trainer.device
         inputs, targets = inputs.to(device), targets.to(device)
-        if training:
-            inputs = owner._train_inputs(inputs)
-        with legacy_autocast(owner._autocast_enabled(training)):
+        if training and self._transform is not None:
+            inputs = self._transform(inputs)
+        if self._amp[training]:
+            with torch.autocast(device_type="cuda", dtype=torch.float16):
+                outputs = model(inputs)
+                loss = self.owner.criterion(outputs, targets)
+        else:
             outputs = model(inputs)
-            loss = owner.criterion(outputs, targets)
+            loss = self.owner.criterion(outputs, targets)
         return StepOutput(loss=loss, batch_size=targets.size(0),
                           metrics={"loss": loss.detach(), "acc": percent_correct(outputs, targets)})
+
+
+def legacy_step_plugins(owner: Any, model: Callable[[], nn.Module], amp: bool) -> list[Plugin]:
+    """Plugins of the legacy Trainer-family step: the adapter's GradScaler (only when AMP is on;
+    fp32 takes the core's plain path), legacy accumulation windows, clipping of the model."""
+    plugins: list[Plugin] = [legacy_accumulation(owner.gradient_accumulation_steps)]
+    if amp:
+        plugins.insert(0, LegacyPrecision(owner, lambda: True))
+    if owner.max_grad_norm > 0:
+        plugins.append(ClipModelGrads(owner, model))
+    return plugins
 
 
 # ------------------------------------------------------------------------------------ epochs

@@ -161,8 +161,11 @@ class CNNTrainer:
 
     # ---------------------------------------------------------------- core configuration
 
-    def _train_inputs(self, inputs: torch.Tensor) -> torch.Tensor:
-        return inputs
+    def _train_transform(self):
+        return None
+
+    def _make_task(self) -> B.LegacyTask:
+        return B.LegacyClassificationTask(self)
 
     def _autocast_enabled(self, training: bool) -> bool:
         return bool(self.mixed_precision)
@@ -171,12 +174,8 @@ class CNNTrainer:
         return bool(self.mixed_precision) and self.scaler is not None
 
     def _core(self, max_epochs: int = 0, callbacks=()):
-        plugins = [
-            B.LegacyPrecision(self, self._amp_in_step),
-            B.legacy_accumulation(self.gradient_accumulation_steps),
-            B.ClipModelGrads(self, lambda: self.model),
-        ]
-        return B.build_core(self.model, self.optimizer, B.LegacyClassificationTask(self), plugins, callbacks,
+        plugins = B.legacy_step_plugins(self, lambda: self.model, self._amp_in_step())
+        return B.build_core(self.model, self.optimizer, self._make_task(), plugins, callbacks,
                             max_epochs=max_epochs, device=self.device)
 
 

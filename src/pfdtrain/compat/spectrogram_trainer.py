@@ -87,8 +87,8 @@ class SpectrogramTrainer(Trainer):
             optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
         return checkpoint
 
-    def _train_inputs(self, inputs: torch.Tensor) -> torch.Tensor:
-        return self.apply_specaugment(inputs)
+    def _train_transform(self):
+        return self.apply_specaugment
 
 
 # ------------------------------------------------------------------------------------ MultiTFR
@@ -120,7 +120,8 @@ class _TfrTask(B.LegacyClassificationTask):
         tfr, index, (inputs, targets) = batch
         owner._tfr_step_now = (index + 1) % owner.gradient_accumulation_steps == 0
         inputs, targets = inputs.to(trainer.device), targets.to(trainer.device)
-        inputs = owner._train_inputs(inputs)
+        if self._transform is not None:
+            inputs = self._transform(inputs)
         outputs = model(inputs)
         loss = owner.criterion(outputs, targets) * owner.tfr_weights[tfr]
         return StepOutput(loss=loss, batch_size=targets.size(0), metrics={

@@ -123,9 +123,9 @@ class Trainer:
     def _loaders(self) -> tuple[Any, Any]:
         return self._train_source(), self.val_loader
 
-    def _train_inputs(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Hook for per-batch input changes in training (SpecAugment in SpectrogramTrainer)."""
-        return inputs
+    def _train_transform(self):
+        """Per-batch change of training inputs after the device move (SpectrogramTrainer: SpecAugment)."""
+        return None
 
     def _autocast_enabled(self, training: bool) -> bool:
         return bool(self.mixed_precision)
@@ -137,10 +137,6 @@ class Trainer:
         return B.LegacyClassificationTask(self)
 
     def _core(self, max_epochs: int = 0, callbacks=()):
-        plugins = [
-            B.LegacyPrecision(self, self._amp_in_step),
-            B.legacy_accumulation(self.gradient_accumulation_steps),
-            B.ClipModelGrads(self, lambda: self.model),
-        ]
+        plugins = B.legacy_step_plugins(self, lambda: self.model, self._amp_in_step())
         return B.build_core(self.model, self.optimizer, self._make_task(), plugins, callbacks,
                             max_epochs=max_epochs, device=self.device)
