@@ -47,6 +47,21 @@ def test_amp_on_a_cpu_machine_is_plain_float32(capsys):
     assert _same_weights(a, b)
 
 
+def test_amp_step_goes_through_the_adapters_own_grad_scaler():
+    """A scaler of the caller's (a CPU one here): loss scaled, unscaled before clipping, stepped."""
+    a, b = make_model(dropout=0.0), make_model(dropout=0.0)
+    scaler = torch.amp.GradScaler("cpu", init_scale=16.0)
+    steps = []
+    original = scaler.step
+    scaler.step = lambda opt, *args, **kw: steps.append(1) or original(opt, *args, **kw)
+    trainer = MixedPrecisionTrainer(a, _loader(), optimizer=torch.optim.SGD(a.parameters(), lr=0.1), device="cpu",
+                                    grad_scaler=scaler, max_grad_norm=0.5)
+    trainer.fit(2)
+    Trainer(b, _loader(), optimizer=torch.optim.SGD(b.parameters(), lr=0.1), device="cpu", max_grad_norm=0.5).fit(2)
+    assert trainer.scaler is scaler and len(steps) == 6 and scaler.get_scale() == 16.0
+    assert all(torch.allclose(p, q, atol=1e-7) for p, q in zip(a.parameters(), b.parameters()))
+
+
 def test_pinn_start_epoch_is_the_first_epoch_and_compute_loss_overrides_are_used(capsys):
     calls = []
 

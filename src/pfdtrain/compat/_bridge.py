@@ -57,41 +57,30 @@ def percent_correct(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tenso
 
 
 class LegacyPrecision(PrecisionPlugin):
-    """Backward/step through the adapter's live ``scaler`` (``None`` = plain float32).
+    """fp16 AMP through the adapter's own ``scaler`` (read at every use); only added when AMP is on.
 
     Autocast is entered by the legacy tasks themselves (legacy wrapped forward + loss only, and
-    not in every validation), so :meth:`autocast` is a no-op here.
+    not in every validation), so :meth:`autocast` is a no-op here. Without CUDA the scaler is
+    disabled and every call below is plain float32, as legacy's was.
     """
 
-    def __init__(self, owner: Any, amp: Callable[[], bool]) -> None:
+    def __init__(self, owner: Any) -> None:
         self.owner = owner
-        self._amp = amp
 
     def autocast(self) -> contextlib.AbstractContextManager:
         return _NULL
 
-    def _scaler(self) -> Any:
-        return self.owner.scaler if self._amp() else None
-
     def backward(self, loss: torch.Tensor) -> None:
-        scaler = self._scaler()
-        if scaler is not None:
-            scaler.scale(loss).backward()
-        else:
-            loss.backward()
+        self.owner.scaler.scale(loss).backward()
 
     def unscale_gradients(self, optimizer: torch.optim.Optimizer) -> None:
-        scaler = self._scaler()
-        if scaler is not None and self.owner.max_grad_norm > 0:
-            scaler.unscale_(optimizer)
+        if self.owner.max_grad_norm > 0:
+            self.owner.scaler.unscale_(optimizer)
 
     def optimizer_step(self, optimizer: torch.optim.Optimizer) -> bool:
-        scaler = self._scaler()
-        if scaler is None:
-            optimizer.step()
-        else:
-            scaler.step(optimizer)
-            scaler.update()
+        scaler = self.owner.scaler
+        scaler.step(optimizer)
+        scaler.update()
         return True
 
 
@@ -195,7 +184,7 @@ def legacy_step_plugins(owner: Any, model: Callable[[], nn.Module], amp: bool) -
     fp32 takes the core's plain path), legacy accumulation windows, clipping of the model."""
     plugins: list[Plugin] = [legacy_accumulation(owner.gradient_accumulation_steps)]
     if amp:
-        plugins.insert(0, LegacyPrecision(owner, lambda: True))
+        plugins.insert(0, LegacyPrecision(owner))
     if owner.max_grad_norm > 0:
         plugins.append(ClipModelGrads(owner, model))
     return plugins
