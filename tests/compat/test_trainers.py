@@ -219,3 +219,36 @@ def test_new_api_self_test_runs(capsys):
 
     cnn_callbacks.test_callbacks()
     assert "passed" in capsys.readouterr().out
+
+
+def test_fit_calls_epoch_methods_a_subclass_overrides(capsys):
+    from pfdtrain.compat.cnn_trainer import CNNTrainer
+
+    calls = []
+
+    class Counting(Trainer):
+        def train_epoch(self):
+            calls.append(("train", self.state.epoch))
+            return super().train_epoch()
+
+        def validate_epoch(self):
+            calls.append(("val", self.state.epoch))
+            return super().validate_epoch()
+
+    class CountingCNN(CNNTrainer):
+        def train_epoch(self):
+            calls.append(("cnn", self.current_epoch))
+            return super().train_epoch()
+
+    a, b, c, d = (make_model(dropout=0.0) for _ in range(4))
+    Counting(a, _loader(), _loader(seed=1), optimizer=torch.optim.SGD(a.parameters(), lr=0.1), device="cpu").fit(2)
+    overridden = capsys.readouterr().out
+    Trainer(b, _loader(), _loader(seed=1), optimizer=torch.optim.SGD(b.parameters(), lr=0.1), device="cpu").fit(2)
+    assert overridden == capsys.readouterr().out and overridden.count("Val Loss") == 2
+    history = CountingCNN(c, _loader(), _loader(seed=1), optimizer=torch.optim.SGD(c.parameters(), lr=0.1),
+                          device="cpu", mixed_precision=False).fit(2, verbose=False)
+    reference = CNNTrainer(d, _loader(), _loader(seed=1), optimizer=torch.optim.SGD(d.parameters(), lr=0.1),
+                           device="cpu", mixed_precision=False).fit(2, verbose=False)
+    assert calls == [("train", 0), ("val", 0), ("train", 1), ("val", 1), ("cnn", 0), ("cnn", 1)]
+    assert _same_weights(a, b) and _same_weights(c, d)
+    assert all(history[k] == pytest.approx(reference[k]) for k in reference)

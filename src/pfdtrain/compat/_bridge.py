@@ -239,6 +239,25 @@ def _missing_optimizer(_params: Any) -> Any:
     raise AttributeError("'NoneType' object has no attribute 'step'")
 
 
+def overridden(obj: Any, *names: str) -> bool:
+    """True when a class outside :mod:`pfdtrain.compat` redefines one of ``names`` on ``obj``.
+
+    Legacy ``fit`` called ``self.train_epoch()``/``self.validate_epoch()``; when a user subclass
+    overrides them, the adapters' ``fit`` calls the overrides at each core epoch start and gives
+    the core an empty epoch (epoch counting, stopping and the legacy bookkeeping stay in the core).
+    """
+    for name in names:
+        fn = getattr(type(obj), name, None)
+        if fn is not None and not str(getattr(fn, "__module__", "")).startswith("pfdtrain.compat"):
+            return True
+    return False
+
+
+def hand_epoch_to_user(core: Trainer) -> None:
+    """The core runs no batches this epoch: the adapter's overridden epoch methods did the work."""
+    core.train_dataloader, core.val_dataloader = (), None
+
+
 def legacy_accumulation(k: int) -> GradientAccumulation:
     """Legacy windows: every loss / k, a short last window neither stepped nor cleared, no
     ``zero_grad`` before the first batch."""

@@ -77,14 +77,18 @@ class CNNTrainer:
 
     def fit(self, num_epochs: int, save_best: bool = True, verbose: bool = True) -> dict[str, list]:
         logger.info(f"Starting training for {num_epochs} epochs")
-        timer = {}
+        timer: dict = {}
+        user_epochs = B.overridden(self, "train_epoch", "validate_epoch")
 
         def start(core, epoch):
             self.current_epoch = epoch
             timer["t"] = time.time()
+            if user_epochs:  # a subclass's epoch methods, called as legacy fit did
+                timer["metrics"] = (self.train_epoch(), self.validate_epoch())
+                B.hand_epoch_to_user(core)
 
         def end(core, epoch):
-            self._fit_epoch_end(core, epoch, num_epochs, save_best, verbose, timer["t"])
+            self._fit_epoch_end(core, epoch, num_epochs, save_best, verbose, timer["t"], timer.pop("metrics", None))
 
         bridge = B.EpochBridge(start, end, loaders=lambda: (self.train_loader, self.val_loader))
         self._core(max_epochs=num_epochs, callbacks=[bridge]).fit(self.train_loader, self.val_loader)
@@ -130,13 +134,20 @@ class CNNTrainer:
     # ---------------------------------------------------------------- per-epoch work (inside core fit)
 
     def _fit_epoch_end(self, core, epoch: int, num_epochs: int, save_best: bool, verbose: bool,
-                       started: float) -> None:
-        row = B.last_row(core)
-        train_loss, train_acc = B.require(row, "train_loss"), 100.0 * B.require(row, "train_acc")
-        validated = self.val_loader is not None
-        if validated:
-            val_loss, val_acc = B.require(row, "val_loss"), 100.0 * B.require(row, "val_acc")
-            self.model.eval()  # legacy validate_epoch left the model in eval mode
+                       started: float, user_metrics=None) -> None:
+        if user_metrics is not None:
+            (train, val) = user_metrics
+            train_loss, train_acc = train["loss"], train["accuracy"]
+            validated = bool(val)
+            if validated:
+                val_loss, val_acc = val["loss"], val["accuracy"]
+        else:
+            row = B.last_row(core)
+            train_loss, train_acc = B.require(row, "train_loss"), 100.0 * B.require(row, "train_acc")
+            validated = self.val_loader is not None
+            if validated:
+                val_loss, val_acc = B.require(row, "val_loss"), 100.0 * B.require(row, "val_acc")
+                self.model.eval()  # legacy validate_epoch left the model in eval mode
         if self.lr_scheduler is not None:
             self.lr_scheduler.step()
         lr = self.optimizer.param_groups[0]["lr"]

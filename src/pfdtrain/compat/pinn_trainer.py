@@ -143,9 +143,11 @@ class PINNTrainer(Trainer):
         def start(core, epoch):
             self.state.epoch = epoch
             self._update_lambda_physics(epoch, num_epochs)
+            self._run_user_epoch(core)
 
         bridge = B.EpochBridge(start, lambda core, e: self._fit_epoch_end(core, e, num_epochs, self._print_train_epoch),
                                first_epoch=start_epoch, loaders=self._loaders)
+        self._user_epochs = B.overridden(self, "train_epoch", "validate_epoch")
         epochs = len(range(start_epoch, num_epochs))
         self._core(max_epochs=epochs, callbacks=[bridge]).fit(*self._loaders())
         print("\n" + "=" * 60)

@@ -75,6 +75,7 @@ class Trainer:
         print(f"Starting training for {num_epochs} epochs...")
         bridge = B.EpochBridge(self._fit_epoch_start, lambda core, e: self._fit_epoch_end(core, e, num_epochs),
                                loaders=self._loaders)
+        self._user_epochs = B.overridden(self, "train_epoch", "validate_epoch")
         self._core(max_epochs=num_epochs, callbacks=[bridge]).fit(*self._loaders())
         print("\nTraining complete!")
 
@@ -85,13 +86,25 @@ class Trainer:
 
     def _fit_epoch_start(self, core, epoch: int) -> None:
         self.state.epoch = epoch
+        self._run_user_epoch(core)
+
+    def _run_user_epoch(self, core) -> None:
+        """Subclass overrides of the epoch methods run here, in legacy order (see ``_bridge.overridden``)."""
+        self._user_metrics = None
+        if getattr(self, "_user_epochs", False):
+            self._user_metrics = (self.train_epoch(), self.validate_epoch())
+            B.hand_epoch_to_user(core)
 
     def _fit_epoch_end(self, core, epoch: int, num_epochs: int, printer=None) -> None:
-        row = B.last_row(core)
-        train = self._train_metrics(row)
-        val = self._val_metrics(row, validated=self.val_loader is not None)
-        if val:
-            self.model.eval()  # legacy validate_epoch left the model in eval mode
+        if getattr(self, "_user_metrics", None) is not None:
+            train, val = self._user_metrics
+            self._user_metrics = None
+        else:
+            row = B.last_row(core)
+            train = self._train_metrics(row)
+            val = self._val_metrics(row, validated=self.val_loader is not None)
+            if val:
+                self.model.eval()  # legacy validate_epoch left the model in eval mode
         metrics = {**train, **val}
         self.state.update(metrics)
         (printer or self._print_epoch)(epoch, num_epochs, train, val)
