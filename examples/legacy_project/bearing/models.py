@@ -1,6 +1,5 @@
 """A small 1-D CNN for vibration signals, and a variant that also sees the shaft speed."""
 
-import torch
 from torch import nn
 
 from bearing.data import NUM_CLASSES
