@@ -16,6 +16,10 @@ bytes travel from the mapped source pages through user space. Here:
 If anything about the archive is unexpected the file is rewritten with a plain ``torch.save``:
 never a zip with missing CRCs. The caller's verification (``--verify``, always in place) then
 compares every tensor of the written file with the source.
+
+torch's CRC switch is process-wide (``torch.serialization.set_crc32_options``): while a
+migration writes, another thread's ``torch.save`` in the same process would also skip CRCs. The
+command runs nothing else; a program calling ``migrate_file`` next to its own saves should not.
 """
 
 from __future__ import annotations
