@@ -5,18 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import os
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pfdtrain.callbacks._utils import atomic_write_text, default_dir
-from pfdtrain.callbacks.base import Callback
-from pfdtrain.errors import ConfigurationError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pfdtrain.trainer.trainer import Trainer
+from pfdtrain.callbacks.history_file import HistoryFileLogger
 
 
-class CSVLogger(Callback):
+class CSVLogger(HistoryFileLogger):
     """One row per epoch of ``trainer.history`` (every column), rewritten after each epoch.
 
     The whole file is rewritten through a temporary file and ``os.replace``, so the header grows
@@ -25,21 +19,11 @@ class CSVLogger(Callback):
     Default location: ``trainer.default_root_dir / "logs" / name``.
     """
 
-    def __init__(self, save_dir: str | os.PathLike | None = None, name: str = "metrics.csv") -> None:
-        _check_name("CSVLogger", name)
-        self.save_dir = Path(save_dir) if save_dir is not None else None
-        self.name = name
-        self.path: Path | None = None
+    def __init__(self, save_dir: "str | os.PathLike | None" = None, name: str = "metrics.csv") -> None:
+        super().__init__(save_dir, name)
 
-    @property
-    def state_key(self) -> str:
-        return self._generate_state_key(save_dir=None if self.save_dir is None else str(self.save_dir), name=self.name)
-
-    def on_train_epoch_end(self, trainer: "Trainer") -> None:
-        if not getattr(trainer, "is_global_zero", True):
-            return
-        self.path = default_dir(trainer, self.save_dir, "logs") / self.name
-        atomic_write_text(self.path, render_csv(trainer.history))
+    def render(self, history: Any) -> str:
+        return render_csv(history)
 
 
 def render_csv(history: Any) -> str:
@@ -66,8 +50,3 @@ def _cell(value: Any) -> Any:
     return item() if callable(item) else value
 
 
-def _check_name(owner: str, name: Any) -> None:
-    if not isinstance(name, str) or not name or "/" in name or "\\" in name or name in (".", ".."):
-        raise ConfigurationError(
-            f"{owner}(name=...) must be a file name (use save_dir= for the folder); received {name!r}."
-        )

@@ -6,18 +6,12 @@ import json
 import math
 import numbers
 import os
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from pfdtrain.callbacks._utils import atomic_write_text, default_dir
-from pfdtrain.callbacks.base import Callback
-from pfdtrain.callbacks.csv_logger import _check_name
-
-if TYPE_CHECKING:  # pragma: no cover
-    from pfdtrain.trainer.trainer import Trainer
+from pfdtrain.callbacks.history_file import HistoryFileLogger
 
 
-class JSONLogger(Callback):
+class JSONLogger(HistoryFileLogger):
     """A JSON list with one ``{metric: value}`` dict per epoch of ``trainer.history``.
 
     Unlike the legacy ``MetricLogger``, which left a truncated file behind when it met a value
@@ -29,22 +23,11 @@ class JSONLogger(Callback):
     ``trainer.default_root_dir / "logs" / name``.
     """
 
-    def __init__(self, save_dir: str | os.PathLike | None = None, name: str = "metrics.json") -> None:
-        _check_name("JSONLogger", name)
-        self.save_dir = Path(save_dir) if save_dir is not None else None
-        self.name = name
-        self.path: Path | None = None
+    def __init__(self, save_dir: "str | os.PathLike | None" = None, name: str = "metrics.json") -> None:
+        super().__init__(save_dir, name)
 
-    @property
-    def state_key(self) -> str:
-        return self._generate_state_key(save_dir=None if self.save_dir is None else str(self.save_dir), name=self.name)
-
-    def on_train_epoch_end(self, trainer: "Trainer") -> None:
-        if not getattr(trainer, "is_global_zero", True):
-            return
-        text = render_json(trainer.history)  # raises before any file is touched
-        self.path = default_dir(trainer, self.save_dir, "logs") / self.name
-        atomic_write_text(self.path, text)
+    def render(self, history: Any) -> str:
+        return render_json(history)
 
 
 def render_json(history: Any) -> str:

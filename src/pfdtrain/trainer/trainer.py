@@ -23,7 +23,7 @@ from torch import nn
 from pfdtrain.callbacks.base import Callback, CallbackList
 from pfdtrain.errors import ConfigurationError, NonFiniteLossError
 from pfdtrain.history import History
-from pfdtrain.plugins.base import AccumulationPlugin, DistributedPlugin, Plugin, PrecisionPlugin
+from pfdtrain.plugins.base import DistributedPlugin, Plugin, PrecisionPlugin
 from pfdtrain.seed import seed_everything
 from pfdtrain.tasks.base import StepOutput, Task
 from pfdtrain.tasks.classification import ClassificationTask

@@ -1,0 +1,57 @@
+"""Hyper-parameter search on Optuna (the ``hpo`` extra: ``pip install 'pfdtrain[hpo]'``).
+
+* :func:`tune`: a study whose trials build and fit a :class:`pfdtrain.Trainer`, pruned through
+  the :class:`OptunaPruning` callback.
+* :class:`GridSearch`, :class:`RandomSearch`, :class:`BayesianSearch` (:class:`EstimatorSearch`):
+  cross-validated search of scikit-learn-style estimators on Optuna's grid, random and TPE
+  samplers; :func:`default_search_space` holds the classical models' default spaces.
+* :class:`SearchSpace` / :func:`suggest`: declarative spaces; ``uniform``, ``randint``,
+  ``loguniform`` stand in for the scipy distributions.
+
+Importing this package does not import Optuna; the first call that needs it does, and without
+the extra raises :class:`pfdtrain.errors.MissingExtraError` naming it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pfdtrain.hpo.defaults import default_search_space
+    from pfdtrain.hpo.distributions import loguniform, randint, uniform
+    from pfdtrain.hpo.estimator_search import BayesianSearch, EstimatorSearch, GridSearch, RandomSearch
+    from pfdtrain.hpo.pruning import OptunaPruning
+    from pfdtrain.hpo.space import KINDS, SearchSpace, suggest
+    from pfdtrain.hpo.study import objective_value, tune
+
+_LAZY = {
+    "tune": "pfdtrain.hpo.study",
+    "objective_value": "pfdtrain.hpo.study",
+    "OptunaPruning": "pfdtrain.hpo.pruning",
+    "SearchSpace": "pfdtrain.hpo.space",
+    "suggest": "pfdtrain.hpo.space",
+    "KINDS": "pfdtrain.hpo.space",
+    "EstimatorSearch": "pfdtrain.hpo.estimator_search",
+    "GridSearch": "pfdtrain.hpo.estimator_search",
+    "RandomSearch": "pfdtrain.hpo.estimator_search",
+    "BayesianSearch": "pfdtrain.hpo.estimator_search",
+    "default_search_space": "pfdtrain.hpo.defaults",
+    "uniform": "pfdtrain.hpo.distributions",
+    "randint": "pfdtrain.hpo.distributions",
+    "loguniform": "pfdtrain.hpo.distributions",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'pfdtrain.hpo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
