@@ -22,7 +22,7 @@ def test_demo_trains_prints_a_metrics_table_and_the_checkpoint_path(tmp_path):
     assert raw["model"]["config"] == {"num_classes": 11, "channels": 16, "in_channels": 1}
 
 
-@pytest.mark.parametrize("command", [["migrate-checkpoint", "x.pth"], ["codemod", "."], ["scan", "."]])
+@pytest.mark.parametrize("command", [["migrate-checkpoint", "x.pth"]])
 def test_unimplemented_commands_say_so_and_exit_2(command, tmp_path):
     result = runner.invoke(app, command)
     assert result.exit_code == 2
