@@ -96,7 +96,7 @@ def _relative_is_legacy(path: Optional[str], node: ast.ImportFrom) -> Optional[s
     if reached is None:
         return None
     parts = reached.split(".")
-    candidates = [parts] + [parts + [alias.name] for alias in node.names]
+    candidates = [parts + [alias.name] for alias in node.names] + [parts]
     for candidate in candidates:
         for i, part in enumerate(candidate):
             if part == "training" and (i + 1 == len(candidate) or is_legacy_module(candidate[i + 1])):
@@ -198,7 +198,7 @@ def analyse(tree: ast.Module, path: Optional[str] = None, to_core: bool = False)
                                     "the package itself: replaced by the compat modules its attribute uses need"))
                     result.changes = True
                 elif mod is None:
-                    add(Finding(line, "import", canon, None, UNMAPPED, unmapped_message(canon)))
+                    add(Finding(line, "import", canon, None, UNMAPPED, unmapped_message(canon, module=True)))
                 else:
                     message = ""
                     if to_core:
@@ -238,7 +238,9 @@ def analyse(tree: ast.Module, path: Optional[str] = None, to_core: bool = False)
     if result.roots or module_aliases:
         covered: set[int] = set()
         used: dict[str, dict[str, None]] = {}
-        for node in attributes:  # BFS order: an outer chain comes before its inner parts
+        # document order; at one position the outer (longer) chain comes before its inner parts
+        attributes.sort(key=lambda n: (n.lineno, n.col_offset, -(n.end_lineno or 0), -(n.end_col_offset or 0)))
+        for node in attributes:
             if id(node) in covered:
                 continue
             inner = node.value
@@ -265,7 +267,7 @@ def analyse(tree: ast.Module, path: Optional[str] = None, to_core: bool = False)
                 rest = tail[1:]
                 through_alias = False
                 if not is_legacy_module(tail[0]):
-                    add(Finding(node.lineno, "attribute", module, None, UNMAPPED, unmapped_message(module)))
+                    add(Finding(node.lineno, "attribute", module, None, UNMAPPED, unmapped_message(module, module=True)))
                     continue
                 used.setdefault(inner.id, {})[tail[0]] = None
             mod = module.split(".")[1] if "." in module else None
@@ -274,7 +276,7 @@ def analyse(tree: ast.Module, path: Optional[str] = None, to_core: bool = False)
                     continue
                 if not is_legacy_module(rest[0]):
                     add(Finding(node.lineno, "attribute", f"training.{rest[0]}", None, UNMAPPED,
-                                unmapped_message(f"training.{rest[0]}")))
+                                unmapped_message(f"training.{rest[0]}", module=True)))
                     continue
                 module, rest = f"training.{rest[0]}", rest[1:]
                 used.setdefault(inner.id, {})[module.split(".")[1]] = None

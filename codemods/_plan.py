@@ -115,13 +115,14 @@ def compat_module(mod: str) -> str:
     return f"{COMPAT_PACKAGE}.{mod}"
 
 
-def unmapped_message(dotted: str) -> str:
-    """What to say about a legacy name the table does not have: never a guess, only suggestions."""
+def unmapped_message(dotted: str, module: bool = False) -> str:
+    """What to say about a legacy name the table does not have: never a guess, only suggestions.
+    ``module``: the name is used as a module (``import training.x``), not a package attribute."""
     name = canonical(dotted)
     parts = name.split(".")
     if name in NEVER_EXISTED:
         lead = f"{name} never existed in the legacy package"
-    elif len(parts) == 2 and parts[1] not in _MODULES:
+    elif len(parts) == 2 and parts[1] not in _MODULES and not module:
         lead = f"{name}: the legacy package __init__ exported nothing (__all__ = [])"
     elif len(parts) >= 2 and parts[1] not in _MODULES:
         lead = f"{'.'.join(parts[:2])} is not a module of the legacy package"
@@ -181,7 +182,8 @@ def plan_from_import(module: str, names: Sequence[tuple[str, Optional[str]]], to
             continue
         if mod is None:  # training.<not a legacy module>
             dotted = f"{canon}.{name}" if name != "*" else canon
-            out.append(AliasOutcome(None, name, asname, "import", dotted, None, UNMAPPED, unmapped_message(dotted)))
+            out.append(AliasOutcome(None, name, asname, "import", dotted, None, UNMAPPED,
+                                    unmapped_message(canon, module=True)))
             continue
         if name == "*":
             target = compat_module(mod)
