@@ -228,8 +228,7 @@ class LegacyRewriter(cst.CSTTransformer):
         if isinstance(aliases[-1].comma, cst.Comma) and node.rpar is not None:
             same_line, own = _comments(node.rpar.whitespace_before)
             dangling.extend(([same_line] if same_line else []) + own)
-        has_comments = bool(dangling) or any(trailing) or any(leading)
-        multiline = has_comments or (node.lpar is not None and "\n" in self.module.code_for_node(node))
+        was_multiline = node.lpar is not None and "\n" in self.module.code_for_node(node)
         nl, indent = self.module.default_newline, self.module.default_indent
         statements = []
         for n, (target, indexes) in enumerate(groups.items()):
@@ -238,7 +237,8 @@ class LegacyRewriter(cst.CSTTransformer):
                 outcome = outcomes[i]
                 name, asname = pairs[i] if outcome.module is None else (outcome.name, outcome.asname)
                 items.append((_alias_text(name, asname), leading[i], trailing[i]))
-            if not multiline:
+            comments = any(before_lines or after for _, before_lines, after in items) or (n == 0 and dangling)
+            if not comments and (len(items) == 1 or not was_multiline):
                 text = f"from {target} import {', '.join(code for code, _, _ in items)}{nl}"
             else:
                 lines = [f"from {target} import ("]
