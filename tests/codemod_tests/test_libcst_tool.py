@@ -18,8 +18,8 @@ def test_libcst_tool_runs_the_command_from_the_repository_config(tmp_path):
     (tmp_path / "b.py").write_text("from training.cnn_losses import create_loss_function\n")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")]))
     out = subprocess.run(
-        [sys.executable, "-m", "libcst.tool", "codemod", "--no-format", "--hide-progress", "-j", "1",
-         "legacy_training.LegacyTrainingCommand", str(tmp_path)],
+        [sys.executable, "-m", "libcst.tool", "codemod", "legacy_training.LegacyTrainingCommand",
+         "--no-format", "--hide-progress", "-j", "1", str(tmp_path)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     assert out.returncode == 0, out.stderr
