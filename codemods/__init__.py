@@ -4,8 +4,8 @@ Driven only by the mapping table :mod:`pfdtrain.legacy_map`. Entry points:
 
 * ``pfdtrain codemod PATH... [--diff] [--check] [--jobs N] [--exclude GLOB] [--to-core]``
   (pre-filters files by import-shaped text, parses only those, runs in parallel);
-* ``python -m libcst.tool codemod legacy_training.LegacyTrainingCommand PATH`` (the same rewrite
-  as a libcst command; the repository's ``.libcst.codemod.yaml`` names this package);
+* ``python -m libcst.tool codemod legacy_training.LegacyTrainingCommand --no-format PATH`` (the same
+  rewrite as a libcst command; the repository's ``.libcst.codemod.yaml`` names this package);
 * :func:`rewrite_source` / :func:`analyse_source` for one file's bytes.
 
 Importing this package does not import libcst; a file is parsed with libcst only when it changes.

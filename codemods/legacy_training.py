@@ -1,6 +1,6 @@
 """The rewrite as a libcst codemod command, for ``python -m libcst.tool codemod``::
 
-    python -m libcst.tool codemod legacy_training.LegacyTrainingCommand [--to-core] PATH...
+    python -m libcst.tool codemod legacy_training.LegacyTrainingCommand --no-format [--to-core] PATH...
 
 (run from the repository root, whose ``.libcst.codemod.yaml`` lists ``codemods`` and no
 formatter). libcst parses every file it is given; ``pfdtrain codemod`` does the same rewrite but
