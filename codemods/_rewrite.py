@@ -317,11 +317,14 @@ class LegacyRewriter(cst.CSTTransformer):
         binding = bind(call_map, kinds)
         if binding is None:
             return call
+        quote = next((a.value.quote for a in call.args if isinstance(a.value, cst.SimpleString)), None)
         items: list[tuple[cst.Arg, Optional[int]]] = []
         for keyword, index, default in binding.order:
             if index is None:
-                items.append((cst.Arg(value=cst.parse_expression(default or "None"), keyword=cst.Name(keyword),
-                                      equal=_NO_SPACE_EQUAL), None))
+                value = cst.parse_expression(default or "None")
+                if quote is not None and isinstance(value, cst.SimpleString) and value.quote in ("'", '"'):
+                    value = value.with_changes(value=quote + value.value[1:-1] + quote)  # the call's own style
+                items.append((cst.Arg(value=value, keyword=cst.Name(keyword), equal=_NO_SPACE_EQUAL), None))
                 continue
             arg = call.args[index]
             equal = arg.equal if arg.keyword is not None else _NO_SPACE_EQUAL

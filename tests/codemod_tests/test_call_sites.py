@@ -114,3 +114,9 @@ def test_the_compat_rewrite_drops_only_the_deprecation_warning():
         warnings.simplefilter("always")
         exec(compile(compat, "<rewritten>", "exec"), {"params": [torch.nn.Parameter(torch.zeros(1))]})
     assert not [w for w in caught if issubclass(w.category, DeprecationWarning)]
+
+
+def test_an_inserted_default_uses_the_quotes_of_the_call(rewrite):
+    before = 'from training.optimizers import create_optimizer\nopt = create_optimizer(p, lr=0.1, tag="x")\n'
+    assert rewrite(before) == ('from pfdtrain.compat.cnn_optimizer import create_optimizer\n'
+                               'opt = create_optimizer(optimizer_type="adam", model_params=p, lr=0.1, tag="x")\n')
