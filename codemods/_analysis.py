@@ -54,7 +54,12 @@ class Analysis:
     #: chains use but no plain import names (``import training`` then ``training.cnn_losses.X``):
     #: the rewrite imports their compat modules.
     missing_modules: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    changes: bool = False
+    #: Lines where the rewrite changes text (the top-level statements holding them are rewritten).
+    edit_lines: set[int] = field(default_factory=set)
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.edit_lines)
 
 
 def _dotted(node: ast.AST) -> Optional[str]:
@@ -196,7 +201,7 @@ def analyse(tree: ast.Module, path: Optional[str] = None, to_core: bool = False)
                         explicit.setdefault(root, set())
                         add(Finding(line, "import", canon, COMPAT_PACKAGE, REWRITTEN,
                                     "the package itself: replaced by the compat modules its attribute uses need"))
-                    result.changes = True
+                    result.edit_lines.add(line)
                 elif mod is None:
                     add(Finding(line, "import", canon, None, UNMAPPED, unmapped_message(canon, module=True)))
                 else:
@@ -205,7 +210,7 @@ def analyse(tree: ast.Module, path: Optional[str] = None, to_core: bool = False)
                         message = (f"module import stays on {compat_module(mod)}: its names move to different core "
                                    "modules; import the names you use to let --to-core move them")
                     add(Finding(line, "import", canon, compat_module(mod), REWRITTEN, message))
-                    result.changes = True
+                    result.edit_lines.add(line)
                     if alias.asname:
                         module_aliases[alias.asname] = canon
                     else:
@@ -230,7 +235,7 @@ def analyse(tree: ast.Module, path: Optional[str] = None, to_core: bool = False)
         for alias, outcome in zip(node.names, outcomes):
             add(Finding(line, outcome.kind, outcome.legacy, outcome.target, outcome.status, outcome.message))
             if outcome.status == REWRITTEN:
-                result.changes = True
+                result.edit_lines.add(line)
                 if outcome.module == COMPAT_PACKAGE:  # from training import cnn_losses [as L]
                     module_aliases[alias.asname or alias.name] = outcome.legacy
 
@@ -255,7 +260,6 @@ def analyse(tree: ast.Module, path: Optional[str] = None, to_core: bool = False)
             if inner.id in module_aliases:
                 module = module_aliases[inner.id]
                 rest = dotted.split(".")[1:]
-                through_alias = True
             else:
                 prefix = result.roots[inner.id]
                 if not (dotted == prefix or dotted.startswith(prefix + ".")):
@@ -265,11 +269,11 @@ def analyse(tree: ast.Module, path: Optional[str] = None, to_core: bool = False)
                     continue
                 module = canonical(prefix) + "." + tail[0]
                 rest = tail[1:]
-                through_alias = False
                 if not is_legacy_module(tail[0]):
                     add(Finding(node.lineno, "attribute", module, None, UNMAPPED, unmapped_message(module, module=True)))
                     continue
                 used.setdefault(inner.id, {})[tail[0]] = None
+                result.edit_lines.add(node.lineno)  # the module prefix is rewritten, whatever follows
             mod = module.split(".")[1] if "." in module else None
             if mod is None:  # alias of the package: T.<mod>.<Name>
                 if not rest:
@@ -297,8 +301,6 @@ def analyse(tree: ast.Module, path: Optional[str] = None, to_core: bool = False)
                     f"called through the module: {entry.compat} keeps the legacy argument order")
             add(Finding(node.lineno, "attribute", entry.legacy, ".".join([entry.compat, *rest[1:]]),
                         REWRITTEN, message))
-            if not through_alias:
-                result.changes = True
         for local, mods in used.items():
             if local in result.roots or module_aliases.get(local) == "training":
                 missing = tuple(m for m in mods if m not in explicit.get(local, set()))
@@ -316,7 +318,7 @@ def analyse(tree: ast.Module, path: Optional[str] = None, to_core: bool = False)
             target = resolve(entry, to_core, True)
             add(Finding(call.lineno, "call", entry.legacy, target.dotted, REWRITTEN,
                         f"arguments passed by keyword in the order of {target.dotted}"))
-            result.changes = True
+            result.edit_lines.add(call.lineno)
     for node in strings:
         planned = plan_string(node.value, id(node) in import_args, to_core)
         if planned is None:
@@ -324,7 +326,7 @@ def analyse(tree: ast.Module, path: Optional[str] = None, to_core: bool = False)
         new, legacy, status, message = planned
         add(Finding(node.lineno, "string", legacy, new, status, message))
         if new is not None:
-            result.changes = True
+            result.edit_lines.add(node.lineno)
 
     result.findings.sort(key=lambda f: f.line)
     return result

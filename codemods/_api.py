@@ -37,33 +37,39 @@ def parse_error(exc: BaseException) -> str:
     return f"cannot parse: {type(exc).__name__}: {exc}"
 
 
-def analyse_source(source: bytes, path: Optional[str] = None, to_core: bool = False) -> Analysis:
-    """Parse with ``ast`` (raises SyntaxError/ValueError for a bad file) and analyse."""
+def _parse(source: bytes, path: Optional[str]) -> ast.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SyntaxWarnings (odd escapes) are for the user's own tools
-        tree = ast.parse(source, filename=path or "<unknown>")
-    return analyse(tree, path, to_core)
+        return ast.parse(source, filename=path or "<unknown>")
+
+
+def analyse_source(source: bytes, path: Optional[str] = None, to_core: bool = False) -> Analysis:
+    """Parse with ``ast`` (raises SyntaxError/ValueError for a bad file) and analyse."""
+    return analyse(_parse(source, path), path, to_core)
 
 
 def rewrite_source(source: bytes, path: Optional[str] = None, to_core: bool = False) -> FileResult:
-    """Rewrite one file's bytes; bad input never raises (the error is in the result)."""
+    """Rewrite one file's bytes; bad input never raises (the error is in the result).
+
+    Only the top-level statements that hold a change are handed to libcst (each parsed, rewritten
+    and printed on its own, then put back between the untouched bytes around it), so the cost of
+    a rewrite does not grow with the size of the file.
+    """
     try:
-        analysis = analyse_source(source, path, to_core)
+        tree = _parse(source, path)
+        analysis = analyse(tree, path, to_core)
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         return FileResult(path, error=parse_error(exc))
     result = FileResult(path, findings=analysis.findings)
     if not analysis.changes:
         return result
-    import libcst as cst
-
-    from codemods._rewrite import rewrite_tree
+    from codemods._rewrite import rewrite_statements
 
     try:
-        module = cst.parse_module(source)
-    except Exception as exc:  # ParserSyntaxError, or an encoding libcst cannot handle
+        new = rewrite_statements(source, tree, analysis, to_core)
+    except Exception as exc:  # libcst.ParserSyntaxError, or an encoding libcst cannot handle
         result.error = parse_error(exc)
         return result
-    new = rewrite_tree(module, analysis, to_core).bytes
     if new != source:
         result.new_source = new
     return result

@@ -7,6 +7,10 @@ extra lines of a split import) are parsed with the module's own newline and inde
 
 from __future__ import annotations
 
+import ast
+import io
+import re
+import tokenize
 from typing import Optional, Sequence, Union
 
 import libcst as cst
@@ -372,3 +376,48 @@ class LegacyRewriter(cst.CSTTransformer):
 def rewrite_tree(module: cst.Module, analysis: Analysis, to_core: bool = False) -> cst.Module:
     """Apply the planned rewrite to a parsed module (formatting, newlines and encoding kept)."""
     return module.visit(LegacyRewriter(module, analysis, to_core))
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_INDENT = re.compile(r"^([ \t]+)[^ \t\r\n#]", re.MULTILINE)
+
+
+def _spans(tree: ast.Module, lines: set[int]) -> list[tuple[int, int]]:
+    """1-based inclusive line spans of the top-level statements (with decorators; statements that
+    share a line merged) that contain one of ``lines``."""
+    spans: list[tuple[int, int]] = []
+    for stmt in tree.body:
+        start = min([stmt.lineno, *(d.lineno for d in getattr(stmt, "decorator_list", ()))])
+        end = stmt.end_lineno or stmt.lineno
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+        else:
+            spans.append((start, end))
+    return [span for span in spans if any(span[0] <= line <= span[1] for line in lines)]
+
+
+def rewrite_statements(source: bytes, tree: ast.Module, analysis: Analysis, to_core: bool = False) -> bytes:
+    """Rewrite only the top-level statements that hold a planned change, each parsed with libcst on
+    its own and put back between the untouched text around it; the rest of the file is never
+    parsed by libcst. Same result as :func:`rewrite_tree` on the whole module."""
+    encoding = tokenize.detect_encoding(io.BytesIO(source).readline)[0]
+    text = source.decode(encoding)
+    lines = _LINE.findall(text)
+    found = _INDENT.search(text)
+    indent = found.group(1) if found else "    "
+    rewriter: Optional[LegacyRewriter] = None
+    out: list[str] = []
+    done = 0
+    for start, end in _spans(tree, analysis.edit_lines):
+        fragment = "".join(lines[start - 1:end])
+        module = cst.parse_module(fragment)
+        if not any(isinstance(stmt, cst.BaseCompoundStatement) for stmt in module.body):
+            module = module.with_changes(default_indent=indent)  # no block here to learn it from
+        if rewriter is None:
+            rewriter = LegacyRewriter(module, analysis, to_core)
+        rewriter.module = module
+        out.append("".join(lines[done:start - 1]))
+        out.append(module.visit(rewriter).code)
+        done = end
+    out.append("".join(lines[done:]))
+    return "".join(out).encode(encoding)
