@@ -77,3 +77,18 @@ def test_no_deprecated_cuda_amp_api_is_used():
     root = pathlib.Path(pfdtrain.__file__).parent
     offenders = [p for p in root.rglob("*.py") if "torch.cuda.amp" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_fp16_refuses_a_plugin_that_cannot_handle_scaled_gradients():
+    from pfdtrain.plugins import Plugin
+
+    class RawGradientSurgery(Plugin):
+        supports_grad_scaling = False
+
+    model = make_model()
+    trainer = Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1),
+                      plugins=[MixedPrecision("16-mixed", allow_fp16_on_cpu=True), RawGradientSurgery()],
+                      max_epochs=1, enable_progress_bar=False)
+    with pytest.raises(ConfigurationError, match="RawGradientSurgery.*bf16-mixed"):
+        trainer.fit(make_loader())
+    assert all(p.grad is None for p in model.parameters())  # refused before any step

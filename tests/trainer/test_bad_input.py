@@ -1,5 +1,7 @@
 """Each kind of bad input gives one clear message: what was received and what to do."""
 
+import math
+
 import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
@@ -74,7 +76,7 @@ def test_bad_device_and_unavailable_cuda():
             _trainer(device="cuda")
 
 
-@pytest.mark.parametrize("arg, value", [("max_epochs", -1), ("log_every_n_steps", 0), ("on_nonfinite", "ignore")])
+@pytest.mark.parametrize("arg, value", [("max_epochs", -1), ("log_every_n_steps", 0), ("on_nonfinite", "warn")])
 def test_bad_values(arg, value):
     with pytest.raises(ConfigurationError, match=arg):
         _trainer(**{arg: value})
@@ -115,6 +117,13 @@ def test_nonfinite_loss_stop_ends_training_cleanly():
         trainer = _trainer(max_epochs=3, task=_nan_at_batch(2), on_nonfinite="stop", log_every_n_steps=1)
         trainer.fit(make_loader())
     assert trainer.history.num_epochs == 1 and trainer.should_stop
+
+
+def test_nonfinite_loss_ignore_trains_on_without_checking():
+    trainer = _trainer(max_epochs=2, task=_nan_at_batch(2), on_nonfinite="ignore", log_every_n_steps=1)
+    trainer.fit(make_loader())
+    assert trainer.history.num_epochs == 2 and trainer.global_step == 16
+    assert math.isnan(trainer.history["train_loss"][0])
 
 
 def test_checkpoint_of_another_architecture_lists_the_differences(tmp_path):

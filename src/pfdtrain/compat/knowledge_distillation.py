@@ -1,8 +1,12 @@
-"""Legacy ``training.knowledge_distillation``: ``DistillationLoss`` and ``compare_teacher_student``.
+"""Legacy ``training.knowledge_distillation``: ``DistillationLoss``, ``DistillationTrainer`` and
+``compare_teacher_student``.
 
-(``DistillationTrainer`` lives with the trainers.) Kept quirks: the loss returns
-``(tensor, {'soft_loss', 'hard_loss', 'total_loss'} as floats)`` and does not detach the teacher
-logits; ``compare_teacher_student`` reports percentages and counts "agreement" as *both correct*.
+Kept quirks: the loss returns ``(tensor, {'soft_loss', 'hard_loss', 'total_loss'} as floats)``
+and does not detach the teacher logits; ``compare_teacher_student`` reports percentages and counts
+"agreement" as *both correct*. ``DistillationTrainer`` is a configuration of the core
+:class:`pfdtrain.Trainer` (student as the model, the teacher run by the task); it freezes and
+``eval()``s the caller's teacher in its constructor, averages batch means, steps the scheduler
+once per epoch and saves nothing. For new code: ``pfdtrain.tasks.DistillationTask``.
 """
 
 from __future__ import annotations
@@ -10,9 +14,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from pfdtrain.compat import _bridge as B
 from pfdtrain.losses.distillation import HARD_LOSSES, distillation_loss
 
-__all__ = ["DistillationLoss", "compare_teacher_student"]
+__all__ = ["DistillationLoss", "DistillationTrainer", "compare_teacher_student"]
 
 
 class DistillationLoss(nn.Module):
@@ -30,6 +35,70 @@ class DistillationLoss(nn.Module):
             self.hard_loss_type, detach_teacher=False,
         )
         return total, {k: v.item() for k, v in parts.items()}
+
+
+class _DistillationTask(B.BatchMeanTask):
+    """Teacher forward under ``no_grad``, then ``criterion(student, teacher, labels)``."""
+
+    def forward(self, model, inputs, labels):
+        owner = self.owner
+        with torch.no_grad():
+            teacher_logits = owner.teacher_model(inputs)
+        student_logits = model(inputs)
+        loss, parts = owner.criterion(student_logits, teacher_logits, labels)
+        as_tensor = lambda v: torch.tensor(float(v), dtype=torch.float64)  # noqa: E731
+        return student_logits, loss, {"soft_loss": as_tensor(parts["soft_loss"]),
+                                      "hard_loss": as_tensor(parts["hard_loss"])}
+
+
+class DistillationTrainer:
+    """Train ``student_model`` to match a frozen ``teacher_model`` with a distillation criterion."""
+
+    def __init__(self, teacher_model, student_model, criterion, optimizer, device="cpu"):
+        self.teacher_model = teacher_model.to(device)
+        self.student_model = student_model.to(device)
+        self.criterion = criterion
+        self.optimizer = optimizer
+        self.device = device
+        self.teacher_model.eval()
+        for param in self.teacher_model.parameters():
+            param.requires_grad = False
+
+    def train_epoch(self, train_loader, epoch):
+        metrics = self._core().run_training_epoch(train_loader)
+        return B.batch_mean_metrics(metrics, "train", extra=("soft_loss", "hard_loss"))
+
+    def evaluate(self, val_loader):
+        metrics = self._core().evaluate(val_loader)
+        self.student_model.eval()
+        return B.batch_mean_metrics(metrics, "val")
+
+    def train(self, train_loader, val_loader, epochs, scheduler=None):
+        history = {"train_loss": [], "train_accuracy": [], "val_loss": [], "val_accuracy": []}
+        best = {"val_accuracy": 0.0}
+
+        def end(core, epoch):
+            row = B.last_row(core)
+            train = B.batch_mean_metrics(row, "train", extra=("soft_loss", "hard_loss"))
+            val = B.batch_mean_metrics(row, "val")
+            self.student_model.eval()  # legacy evaluate() left the student in eval mode
+            if scheduler is not None:
+                scheduler.step()
+            for key in history:
+                history[key].append(train[key] if key in train else val[key])
+            print(f"Epoch {epoch + 1}/{epochs}")
+            print(f"  Train Loss: {train['train_loss']:.4f}, Train Acc: {train['train_accuracy']:.2f}%")
+            print(f"  Val Loss: {val['val_loss']:.4f}, Val Acc: {val['val_accuracy']:.2f}%")
+            if val["val_accuracy"] > best["val_accuracy"]:
+                best["val_accuracy"] = val["val_accuracy"]
+                print(f"  → New best validation accuracy: {val['val_accuracy']:.2f}%")
+
+        self._core(epochs, [B.EpochBridge(None, end)]).fit(train_loader, val_loader)
+        return history
+
+    def _core(self, max_epochs=0, callbacks=()):
+        return B.plain_step_core(self.student_model, self.optimizer, _DistillationTask(self), self.device,
+                                 max_epochs=max_epochs, callbacks=callbacks)
 
 
 def compare_teacher_student(teacher_model, student_model, test_loader, device="cpu"):

@@ -23,6 +23,9 @@ class Plugin:
     #: Top-level v2 checkpoint section holding this plugin's state ("scaler", "ema"); ``None``
     #: stores it under ``training.plugins[state_key]``.
     checkpoint_section: str | None = None
+    #: False for plugins that read or change gradients in a way that needs them at their true
+    #: scale but cannot unscale fp16 gradients themselves; fp16 mixed precision refuses them.
+    supports_grad_scaling: bool = True
 
     @property
     def state_key(self) -> str:

@@ -53,6 +53,13 @@ class MixedPrecision(PrecisionPlugin):
                     stacklevel=2,
                 )
             self.precision = "32"
+        if self.precision == "16-mixed":
+            refusing = [type(p).__name__ for p in trainer.plugins if not getattr(p, "supports_grad_scaling", True)]
+            if refusing:
+                raise ConfigurationError(
+                    f"precision='16-mixed' scales gradients with a GradScaler, which {', '.join(refusing)} "
+                    "cannot handle. Use precision='bf16-mixed' (no scaling needed) or remove that plugin."
+                )
         if self.precision == "16-mixed" and self.scaler is None:
             self.scaler = torch.amp.GradScaler(
                 self.device_type, init_scale=self.init_scale, growth_interval=self.growth_interval

@@ -33,7 +33,7 @@ from pfdtrain.trainer.devices import resolve_device
 from pfdtrain.trainer.scheduling import SchedulerConfig, build_scheduler_config
 
 OptimizerLike = torch.optim.Optimizer | Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
-NONFINITE_POLICIES = ("raise", "skip", "stop")
+NONFINITE_POLICIES = ("raise", "skip", "stop", "ignore")
 DEFAULT_MAX_EPOCHS = 1000
 
 
@@ -58,10 +58,11 @@ class Trainer:
         seed: seeds every RNG at the start of ``fit`` (not on resume, where RNG states are restored).
         default_root_dir: where callbacks write by default.
         enable_progress_bar: add a progress bar unless a callback already provides one.
-        on_nonfinite: what a NaN/inf loss does: ``"raise"``, ``"skip"`` the optimizer step, or
-            ``"stop"`` training cleanly. ``"raise"`` and ``"stop"`` check the losses every
-            ``log_every_n_steps`` optimizer steps and at the end of each epoch, so that no step
-            waits for the device; ``"skip"`` has to read every loss as it comes (one sync a step).
+        on_nonfinite: what a NaN/inf loss does: ``"raise"``, ``"skip"`` the optimizer step,
+            ``"stop"`` training cleanly, or ``"ignore"`` (no check at all: train on, as plain
+            loops do). ``"raise"`` and ``"stop"`` check the losses every ``log_every_n_steps``
+            optimizer steps and at the end of each epoch, so that no step waits for the device;
+            ``"skip"`` has to read every loss as it comes (one sync a step).
         check_val_every_n_epoch: validate on every n-th epoch.
         log_every_n_steps: how often step-level values are made available to callbacks.
     """
@@ -120,14 +121,7 @@ class Trainer:
         #: fp32 with the default plugin: forward, backward and step need no precision handling.
         self._plain_precision = type(self.precision_plugin) is PrecisionPlugin
         self.distributed: DistributedPlugin | None = self._role("distributed")
-        callbacks = list(callbacks)
-        for cb in callbacks:
-            if not isinstance(cb, Callback):
-                raise ConfigurationError(
-                    f"callbacks must be pfdtrain.callbacks.Callback instances; received "
-                    f"{type(cb).__name__}. Legacy callbacks are adapted by "
-                    "pfdtrain.compat.callbacks.adapt_callback()."
-                )
+        callbacks = [_as_callback(cb) for cb in callbacks]
         if enable_progress_bar and not any(getattr(cb, "is_progress_bar", False) for cb in callbacks):
             from pfdtrain.callbacks.progress import ProgressBar
 
@@ -515,6 +509,8 @@ class Trainer:
                 f"{type(self.task).__name__}.training_step returned a loss of type "
                 f"{type(loss).__name__}; it must be a tensor that requires grad."
             )
+        if self.on_nonfinite == "ignore":
+            return
         if self.on_nonfinite == "skip":  # deciding per step needs the value now
             value = float(loss.detach())
             if not math.isfinite(value):
@@ -595,6 +591,21 @@ def _check_plugins(plugins: Sequence[Plugin]) -> list[Plugin]:
                 )
             roles[plugin.role] = plugin
     return plugins
+
+
+def _as_callback(cb: Any) -> Callback:
+    """A core Callback as is; a legacy one (``training.callbacks`` / ``training.cnn_callbacks``, or a
+    plain ``f(trainer, metrics)``) wrapped by ``adapt_callback``; anything else is refused."""
+    if isinstance(cb, Callback):
+        return cb
+    from pfdtrain.compat.callbacks import adapt_callback, is_legacy_callback
+
+    if is_legacy_callback(cb):
+        return adapt_callback(cb)
+    raise ConfigurationError(
+        f"callbacks must be pfdtrain.callbacks.Callback instances; received {type(cb).__name__}. "
+        "Legacy callbacks are adapted by pfdtrain.compat.callbacks.adapt_callback()."
+    )
 
 
 def _checkpoint_writers_last(callbacks: list[Callback]) -> list[Callback]:

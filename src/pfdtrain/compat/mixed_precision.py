@@ -1,0 +1,60 @@
+"""Legacy ``training.mixed_precision``: ``MixedPrecisionTrainer`` and two helper functions.
+
+``MixedPrecisionTrainer`` is the legacy :class:`~pfdtrain.compat.trainer.Trainer` with AMP forced
+on: fp16 autocast and a GradScaler on CUDA; on a CPU-only machine both switch themselves off and
+training is plain float32 (the legacy deprecation warnings are not reproduced). Kept legacy
+behaviour (``docs/compatibility.md``): default ``device='cuda'``; ``_backward_pass`` and
+``_optimizer_step`` exist but the training loop never calls them.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from pfdtrain.compat import _bridge as B
+from pfdtrain.compat.trainer import Trainer
+
+__all__ = ["MixedPrecisionTrainer", "check_mixed_precision_support", "enable_mixed_precision"]
+
+
+class MixedPrecisionTrainer(Trainer):
+    """Legacy Trainer with ``mixed_precision=True`` and an optional GradScaler of your own."""
+
+    def __init__(self, model, train_loader, val_loader=None, optimizer=None, criterion=None, device="cuda",
+                 callbacks=None, gradient_accumulation_steps=1, max_grad_norm=1.0, grad_scaler=None):
+        super().__init__(model, train_loader, val_loader, optimizer, criterion, device, callbacks,
+                         gradient_accumulation_steps, max_grad_norm, mixed_precision=True)
+        self.scaler = grad_scaler or B.new_grad_scaler()
+
+    def _backward_pass(self, loss, optimizer):
+        self.scaler.scale(loss).backward()
+
+    def _optimizer_step(self, optimizer):
+        if self.max_grad_norm > 0:
+            self.scaler.unscale_(optimizer)
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.max_grad_norm)
+        self.scaler.step(optimizer)
+        self.scaler.update()
+        optimizer.zero_grad()
+
+
+def enable_mixed_precision():
+    """Allow TF32 matmuls and cuDNN convolutions (global flags), as legacy did."""
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    print("Mixed precision training enabled")
+
+
+def check_mixed_precision_support():
+    """True when an fp16 CUDA matmul works; prints what it found."""
+    if not torch.cuda.is_available():
+        print("CUDA not available - mixed precision not supported")
+        return False
+    try:
+        x = torch.randn(10, 10, device="cuda", dtype=torch.float16)
+        torch.matmul(x, x)
+    except Exception as e:  # noqa: BLE001 - any failure means "not supported"
+        print(f"Mixed precision not supported: {e}")
+        return False
+    print("Mixed precision training supported")
+    return True

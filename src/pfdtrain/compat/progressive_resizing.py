@@ -1,0 +1,106 @@
+"""Legacy ``training.progressive_resizing``: ``ResizableSignalDataset``, ``resize_signal`` and
+``ProgressiveResizingTrainer``.
+
+Each stage of ``train_progressive`` is one core :meth:`pfdtrain.Trainer.fit` over loaders of
+resized signals (:func:`pfdtrain.augment.resize_signal` does the resizing). Kept legacy behaviour
+(``docs/compatibility.md``): the training loader shuffles with the global torch RNG (no
+generator) and defaults to 4 workers; losses are averages of batch means; the scheduler steps once
+per epoch across stages; no clipping, accumulation or AMP; epochs are numbered per stage.
+For new code: ``pfdtrain.callbacks.ProgressiveResizing`` resizes on the device within one fit.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from pfdtrain.augment.resize import resize_signal as _resize
+from pfdtrain.compat import _bridge as B
+
+__all__ = ["ProgressiveResizingTrainer", "ResizableSignalDataset", "resize_signal"]
+
+_METHODS = ("interpolate", "crop", "subsample")
+
+
+def resize_signal(signal: torch.Tensor, target_length: int, method: str = "interpolate") -> torch.Tensor:
+    """Resize the last axis of ``[T]`` or ``[C, T]``: ``interpolate`` (linear), ``crop`` (centre
+    crop / zero-pad at the end) or ``subsample`` (stride, or tile when shorter)."""
+    if signal.shape[-1] == target_length:
+        return signal
+    if method not in _METHODS:
+        raise ValueError(f"Unknown resize method: {method}")
+    return _resize(signal, target_length, method)
+
+
+class ResizableSignalDataset(Dataset):
+    """``(resize_signal(signal, target_length), label)`` for each item of ``base_dataset``."""
+
+    def __init__(self, base_dataset, target_length, resize_method="interpolate"):
+        self.base_dataset = base_dataset
+        self.target_length = target_length
+        self.resize_method = resize_method
+
+    def __len__(self):
+        return len(self.base_dataset)
+
+    def __getitem__(self, idx):
+        signal, label = self.base_dataset[idx]
+        if not isinstance(signal, torch.Tensor):
+            signal = torch.tensor(signal, dtype=torch.float32)
+        return self.resize_signal(signal, self.target_length), label
+
+    def resize_signal(self, signal, target_length):
+        return resize_signal(signal, target_length, self.resize_method)
+
+
+class ProgressiveResizingTrainer:
+    """Train on short signals first, then longer ones: ``schedule`` is ``[(length, epochs), ...]``."""
+
+    def __init__(self, model, optimizer, criterion, device="cpu", schedule=None):
+        self.model = model.to(device)
+        self.optimizer = optimizer
+        self.criterion = criterion
+        self.device = device
+        self.schedule = schedule or [(25600, 30), (51200, 20), (102400, 50)]
+
+    def train_epoch(self, train_loader, epoch):
+        metrics = self._core().run_training_epoch(train_loader)
+        return B.batch_mean_metrics(metrics, "train")
+
+    def evaluate(self, val_loader):
+        metrics = self._core().evaluate(val_loader)
+        self.model.eval()
+        return B.batch_mean_metrics(metrics, "val")
+
+    def train_progressive(self, base_train_dataset, base_val_dataset, batch_size=32, num_workers=4,
+                          scheduler=None):
+        history = {"stage_lengths": [], "train_loss": [], "train_accuracy": [], "val_loss": [],
+                   "val_accuracy": []}
+        for stage, (length, epochs) in enumerate(self.schedule):
+            print("\n" + "=" * 60)
+            print(f"Stage {stage + 1}: Signal length = {length}, Epochs = {epochs}")
+            print("=" * 60)
+            train_loader = DataLoader(ResizableSignalDataset(base_train_dataset, length, "interpolate"),
+                                      batch_size=batch_size, shuffle=True, num_workers=num_workers)
+            val_loader = DataLoader(ResizableSignalDataset(base_val_dataset, length, "interpolate"),
+                                    batch_size=batch_size, shuffle=False, num_workers=num_workers)
+
+            def end(core, epoch, length=length, epochs=epochs):
+                row = B.last_row(core)
+                train, val = B.batch_mean_metrics(row, "train"), B.batch_mean_metrics(row, "val")
+                self.model.eval()  # legacy evaluate() left the model in eval mode
+                if scheduler is not None:
+                    scheduler.step()
+                history["stage_lengths"].append(length)
+                for key, value in {**train, **val}.items():
+                    history[key].append(value)
+                print(f"Epoch {epoch + 1}/{epochs} (Length={length}): "
+                      f"Train Loss={train['train_loss']:.4f}, Train Acc={train['train_accuracy']:.2f}%, "
+                      f"Val Loss={val['val_loss']:.4f}, Val Acc={val['val_accuracy']:.2f}%")
+
+            self._core(epochs, [B.EpochBridge(None, end)]).fit(train_loader, val_loader)
+        return history
+
+    def _core(self, max_epochs: int = 0, callbacks=()):
+        return B.plain_step_core(self.model, self.optimizer, B.BatchMeanTask(self), self.device,
+                                 max_epochs=max_epochs, callbacks=callbacks)
