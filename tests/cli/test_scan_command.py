@@ -135,3 +135,11 @@ def test_scan_writes_nothing(repo):
     before = {p: p.stat().st_mtime_ns for p in repo.rglob("*")}
     runner.invoke(app, ["scan", "--json", "."])
     assert {p: p.stat().st_mtime_ns for p in repo.rglob("*")} == before
+
+
+def test_every_json_field_is_documented(repo):
+    data = json.loads(runner.invoke(app, ["scan", "--json", "."]).stdout)
+    doc = (ROOT / "docs" / "scan.md").read_text()
+    fields = set(data) | set(data["python"]) | set(data["files"][0]["references"][0]) | set(data["symbols"][0])
+    fields |= set(data["checkpoints"][0])
+    assert sorted(f for f in fields if f"`{f}`" not in doc and f'"{f}"' not in doc) == []
