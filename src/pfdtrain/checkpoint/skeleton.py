@@ -313,7 +313,11 @@ def _call(func: Any, args: Any) -> Any:
         if isinstance(args, tuple) and args and isinstance(args[0], (list, tuple)):
             return list(args[0]) if name != "torch.Size" else tuple(args[0])
         return []
-    if name == "_codecs.encode":
+    if name == "_codecs.encode":  # how protocols 0-2 store bytes: encode(text, 'latin1'), pure string work
+        if isinstance(args, tuple) and len(args) == 2 and isinstance(args[0], str) and args[1] in ("latin1", "latin-1"):
+            return args[0].encode("latin-1")
+        return b""
+    if name == "builtins.bytes":
         return b""
     return Opaque(name, args)
 
@@ -324,10 +328,13 @@ def keys_of(obj: Any) -> list[str]:
 
 
 def with_placeholder_tensors(obj: Any, tensor: Any) -> Any:
-    """The skeleton with every :data:`TENSOR` replaced by ``tensor`` (a real empty tensor), so that
-    detectors written for loaded objects (``isinstance(x, torch.Tensor)``) can judge it."""
+    """The skeleton with every :data:`TENSOR` replaced by ``tensor`` (a real empty tensor) and every
+    bare global (a dtype such as ``torch.qint8``) by its dotted name, so that detectors written for
+    loaded objects (``isinstance(x, torch.Tensor)``) can judge it."""
     if obj is TENSOR:
         return tensor
+    if isinstance(obj, _Global):
+        return obj.name
     if isinstance(obj, dict):
         return {k: with_placeholder_tensors(v, tensor) for k, v in obj.items()}
     if isinstance(obj, list):
