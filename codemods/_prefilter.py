@@ -6,7 +6,8 @@ first judged by one regular expression over their bytes. A file passes when it h
 * an ``import``/``from`` line naming ``training`` as a whole word (``from training.x import``,
   ``import packages.core.training.x as t``, ``from . import training``), or
 * a string that starts with a dotted legacy path (``"training.cnn_trainer.CNNTrainer"``), or
-* a path inside a folder named ``training`` (a vendored copy whose relative imports are reported).
+* a relative import in a file below a folder named ``training`` (maybe a vendored copy of the legacy
+  package, whose relative imports are reported).
 
 Words such as ``training_loop``, ``# training starts`` or ``model.training`` do not pass.
 """
