@@ -379,7 +379,6 @@ def rewrite_tree(module: cst.Module, analysis: Analysis, to_core: bool = False) 
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
-_INDENT = re.compile(r"^([ \t]+)[^ \t\r\n#]", re.MULTILINE)
 
 
 def _spans(tree: ast.Module, lines: set[int]) -> list[tuple[int, int]]:
@@ -396,6 +395,19 @@ def _spans(tree: ast.Module, lines: set[int]) -> list[tuple[int, int]]:
     return [span for span in spans if any(span[0] <= line <= span[1] for line in lines)]
 
 
+def _file_indent(tree: ast.Module, lines: list[str]) -> str:
+    """The indentation of the file's first indented block (what libcst would detect), else 4 spaces."""
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and not isinstance(node, ast.Module) and isinstance(body[0], ast.stmt):
+            first = body[0]
+            if first.lineno != node.lineno and first.lineno - 1 < len(lines):  # not `if x: y`
+                indent = lines[first.lineno - 1][: first.col_offset]
+                if indent and not indent.strip(" \t"):
+                    return indent
+    return "    "
+
+
 def rewrite_statements(source: bytes, tree: ast.Module, analysis: Analysis, to_core: bool = False) -> bytes:
     """Rewrite only the top-level statements that hold a planned change, each parsed with libcst on
     its own and put back between the untouched text around it; the rest of the file is never
@@ -403,8 +415,7 @@ def rewrite_statements(source: bytes, tree: ast.Module, analysis: Analysis, to_c
     encoding = tokenize.detect_encoding(io.BytesIO(source).readline)[0]
     text = source.decode(encoding)
     lines = _LINE.findall(text)
-    found = _INDENT.search(text)
-    indent = found.group(1) if found else "    "
+    indent = _file_indent(tree, lines)
     rewriter: Optional[LegacyRewriter] = None
     out: list[str] = []
     done = 0

@@ -34,3 +34,13 @@ def test_statement_route_equals_whole_module_route(source, to_core):
     assert analysis.changes
     whole = rewrite_tree(cst.parse_module(source), analysis, to_core).bytes
     assert rewrite_statements(source, tree, analysis, to_core) == whole
+
+
+def test_a_split_import_uses_the_block_indentation_not_a_continuation_line():
+    source = (b"x = call(a,\n         b)\nfrom training.cnn_losses import (\n    FocalLoss,  # c\n    create_loss_function,\n)\n"
+              b"def f():\n  return 1\n")
+    tree = ast.parse(source)
+    analysis = analyse(tree, None, False)
+    new = rewrite_statements(source, tree, analysis)
+    assert b"\n  FocalLoss,  # c\n" in new
+    assert new == rewrite_tree(cst.parse_module(source), analysis).bytes
