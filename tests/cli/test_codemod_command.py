@@ -178,3 +178,10 @@ def test_prefilter_sends_only_import_shaped_files_to_the_parser(tmp_path, monkey
     monkeypatch.setattr(command, "process_file", lambda path, to_core: seen.append(Path(path).name) or real(path, to_core))
     assert invoke("--check", str(tmp_path)).exit_code == 1
     assert sorted(seen) == ["imports.py", "string.py"]
+
+
+def test_verbose_lists_every_rewritten_reference(tmp_path):
+    (tmp_path / "a.py").write_text("from training.cnn_trainer import CNNTrainer\nX = 'training.losses.FocalLoss'\n")
+    result = invoke("--check", "--verbose", str(tmp_path))
+    assert "a.py:1: rewritten training.cnn_trainer.CNNTrainer -> pfdtrain.compat.cnn_trainer.CNNTrainer" in result.stderr
+    assert "a.py:2: rewritten training.losses.FocalLoss -> pfdtrain.compat.losses.FocalLoss" in result.stderr
