@@ -104,3 +104,30 @@ def test_replacing_keeps_the_permissions_of_the_old_file(tmp_path):
     target.chmod(0o604)
     atomic_write(target, _write(b"new"))
     assert stat.S_IMODE(target.stat().st_mode) == 0o604
+
+
+def test_before_replace_sees_the_complete_new_file_while_the_target_is_still_old(tmp_path):
+    target = tmp_path / "ckpt.pth"
+    target.write_bytes(b"old")
+    seen = {}
+
+    def check(temp):
+        seen["temp"] = temp.read_bytes()
+        seen["target"] = target.read_bytes()
+
+    atomic_write(target, lambda f: f.write(b"new data"), before_replace=check)
+    assert seen == {"temp": b"new data", "target": b"old"}
+    assert target.read_bytes() == b"new data"
+
+
+def test_a_failing_before_replace_leaves_the_target_and_no_temp_file(tmp_path):
+    target = tmp_path / "ckpt.pth"
+    target.write_bytes(b"old")
+
+    def refuse(temp):
+        raise ValueError("verification failed")
+
+    with pytest.raises(ValueError, match="verification failed"):
+        atomic_write(target, lambda f: f.write(b"new"), before_replace=refuse)
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["ckpt.pth"]

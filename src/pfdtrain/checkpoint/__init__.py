@@ -2,18 +2,24 @@
 
 A v2 checkpoint is a nested dict of tensors and primitives that
 ``torch.load(path, weights_only=True)`` opens without any allow-list, so loading one never runs
-code from the file. See :func:`new_checkpoint` for the layout. Legacy (v1) files are refused
-with a pointer to ``migrate-checkpoint``.
+code from the file. See :func:`new_checkpoint` for the layout. :func:`load` refuses legacy (v1)
+files with a pointer to ``migrate-checkpoint``; :func:`load_any` reads them too, upgrading in
+memory (detection in ``layouts``, upgraders in ``upgraders``, safe loading in ``safe_load``,
+one-file migration in ``migrate``).
 """
 
 from __future__ import annotations
 
+from pfdtrain.checkpoint.any_format import load_any
 from pfdtrain.checkpoint.atomic import atomic_write
 from pfdtrain.checkpoint.errors import (
     CheckpointError,
     CheckpointFormatError,
     CheckpointMismatchError,
     CheckpointVersionError,
+    CorruptCheckpointError,
+    UnknownLayoutError,
+    UnsafeCheckpointError,
 )
 from pfdtrain.checkpoint.format import FORMAT_NAME, FORMAT_VERSION, check_format, is_v2, new_checkpoint
 from pfdtrain.checkpoint.io import load, save
@@ -27,6 +33,7 @@ __all__ = [
     "new_checkpoint",
     "save",
     "load",
+    "load_any",
     "is_v2",
     "check_format",
     "validate_plain_data",
@@ -38,4 +45,7 @@ __all__ = [
     "CheckpointFormatError",
     "CheckpointVersionError",
     "CheckpointMismatchError",
+    "UnsafeCheckpointError",
+    "CorruptCheckpointError",
+    "UnknownLayoutError",
 ]

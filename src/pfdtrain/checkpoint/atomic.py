@@ -12,8 +12,9 @@ import contextlib
 import os
 import re
 import tempfile
+import threading
 from pathlib import Path
-from typing import BinaryIO, Callable
+from typing import BinaryIO, Callable, Optional
 
 TEMP_INFIX = ".tmp-"
 _TEMP_NAME = re.compile(r"^\..+\.tmp-[A-Za-z0-9_]+$")
@@ -29,13 +30,22 @@ def is_temp_file(path: str | os.PathLike[str]) -> bool:
     return bool(_TEMP_NAME.match(Path(path).name))
 
 
-def atomic_write(path: str | os.PathLike[str], write_fn: Callable[[BinaryIO], None]) -> Path:
+def atomic_write(
+    path: str | os.PathLike[str],
+    write_fn: Callable[[BinaryIO], None],
+    *,
+    check: Optional[Callable[[Path], None]] = None,
+    before_replace: Optional[Callable[[Path], None]] = None,
+) -> Path:
     """Write a file through ``write_fn(file)`` so that ``path`` is replaced all at once.
 
     Parent folders are created. On any error (including KeyboardInterrupt) the temporary file
     is removed and the target is left untouched. The new file gets the permissions of the file
     it replaces, or the usual ``0o666 & ~umask`` for a new file (``mkstemp`` would leave 0o600).
-    Returns the target path.
+    ``check(temp_path)`` reads the complete new file while it is being fsynced (the two overlap:
+    one waits for the disk, the other reads the page cache). ``before_replace(temp_path)`` runs
+    after both, before the new file takes the target's name (to back up the old one, say). If
+    either raises, nothing is replaced. Returns the target path.
     """
     target = Path(path)
     folder = target.parent
@@ -46,9 +56,11 @@ def atomic_write(path: str | os.PathLike[str], write_fn: Callable[[BinaryIO], No
         with os.fdopen(fd, "wb") as handle:
             write_fn(handle)
             handle.flush()
-            os.fsync(handle.fileno())
+            _fsync_during(handle.fileno(), check, Path(tmp_name))
         with contextlib.suppress(OSError):  # e.g. filesystems without chmod support
             os.chmod(tmp_name, mode)
+        if before_replace is not None:
+            before_replace(Path(tmp_name))
         os.replace(tmp_name, target)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -56,6 +68,29 @@ def atomic_write(path: str | os.PathLike[str], write_fn: Callable[[BinaryIO], No
         raise
     fsync_directory(folder)
     return target
+
+
+def _fsync_during(fd: int, check: Optional[Callable[[Path], None]], path: Path) -> None:
+    """``os.fsync(fd)``, with ``check(path)`` running meanwhile in this thread."""
+    if check is None:
+        os.fsync(fd)
+        return
+    failure: list[BaseException] = []
+
+    def sync() -> None:
+        try:
+            os.fsync(fd)
+        except BaseException as exc:  # re-raised below, in the caller's thread
+            failure.append(exc)
+
+    syncer = threading.Thread(target=sync, name="fsync")
+    syncer.start()
+    try:
+        check(path)
+    finally:
+        syncer.join()
+    if failure:
+        raise failure[0]
 
 
 def fsync_directory(folder: str | os.PathLike[str]) -> None:

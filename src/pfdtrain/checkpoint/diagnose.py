@@ -54,7 +54,30 @@ def scan_pickle_globals(file: Path) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def _globals_in_one_pickle(handle: io.BufferedReader) -> list[str]:
+def scan_zip_pickle_globals(file: Path) -> list[str]:
+    """Every global referenced by the pickle(s) of a torch zip archive (``*/data.pkl``, nothing run).
+
+    Raises ``zipfile.BadZipFile`` for a damaged archive and ValueError when it holds no pickle.
+    """
+    found: list[str] = []
+    with zipfile.ZipFile(file) as archive:
+        names = [n for n in archive.namelist() if n.endswith(".pkl")]
+        if not names:
+            raise ValueError(f"{file}: zip archive without a pickle (not a torch checkpoint)")
+        for name in names:
+            with archive.open(name) as member:
+                found += _globals_in_one_pickle(io.BytesIO(member.read()))
+    return [normalize_global(name) for name in dict.fromkeys(found)]
+
+
+def normalize_global(name: str) -> str:
+    """Python 2 module names as Python 3 reads them (``__builtin__.set`` is ``builtins.set``)."""
+    module, _, attr = name.rpartition(".")
+    renamed = {"__builtin__": "builtins", "copy_reg": "copyreg"}.get(module, module)
+    return f"{renamed}.{attr}"
+
+
+def _globals_in_one_pickle(handle: io.BufferedReader | io.BytesIO) -> list[str]:
     found = []
     strings: list[str] = []  # recent string pushes, for STACK_GLOBAL (module and name on the stack)
     memo: dict[int, str] = {}

@@ -21,9 +21,36 @@ class CheckpointFormatError(CheckpointError, ValueError):
     ``unsafe_globals`` lists the Python globals that made a file unsafe to load, when known.
     """
 
+    kind = "format"
+
     def __init__(self, message: str, *, unsafe_globals: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.unsafe_globals: tuple[str, ...] = tuple(unsafe_globals)
+
+
+class UnsafeCheckpointError(CheckpointFormatError):
+    """Refused before unpickling: the file names Python globals that are not plain data.
+
+    Nothing from the file was executed. ``unsafe_globals`` lists the names
+    (``--allow-global NAME`` admits one, ``--trust-unsafe`` a whole file the user vouches for).
+    """
+
+    kind = "unsafe"
+
+
+class CorruptCheckpointError(CheckpointFormatError):
+    """The file cannot be a checkpoint: ``kind`` is ``empty``, ``truncated``, ``lfs-pointer`` or
+    ``not-a-checkpoint``."""
+
+    def __init__(self, message: str, *, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class UnknownLayoutError(CheckpointFormatError):
+    """A readable torch file whose content matches no known checkpoint layout (v2 or legacy)."""
+
+    kind = "unknown-layout"
 
 
 class CheckpointVersionError(CheckpointError, ValueError):

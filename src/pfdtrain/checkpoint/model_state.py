@@ -44,7 +44,7 @@ def load_model_state(model: nn.Module, state_dict: Mapping[str, Any], strict: bo
         state_dict = state_dict["state_dict"]
 
     model_state = model.state_dict()
-    checkpoint_state = _strip_wrapper_prefixes(state_dict, model_state.keys())
+    checkpoint_state = _restore_dtypes(_strip_wrapper_prefixes(state_dict, model_state.keys()), model_state)
     tolerated = _tolerated_missing(model, checkpoint_state)
 
     missing = [key for key in model_state if key not in checkpoint_state and key not in tolerated]
@@ -102,6 +102,23 @@ def _strip_wrapper_prefixes(state_dict: Mapping[str, Any], model_keys: Any) -> M
         if score > best_score:
             best, best_score = current, score
     return best
+
+
+def _restore_dtypes(state_dict: Mapping[str, Any], model_state: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``"torch.qint8"`` back to ``torch.qint8`` where the model holds a dtype (quantized packed params).
+
+    v2 stores dtypes as text (plain data); a quantized module's loader compares real dtypes.
+    """
+    found = {
+        key: getattr(torch, value[len("torch."):], value)
+        for key, value in state_dict.items()
+        if isinstance(value, str) and value.startswith("torch.") and isinstance(model_state.get(key), torch.dtype)
+    }
+    if not found:
+        return state_dict
+    result = _subset(state_dict, lambda key: True)
+    result.update(found)
+    return result
 
 
 def _without_prefix(state_dict: Mapping[str, Any], prefix: str) -> "OrderedDict[str, Any]":

@@ -143,8 +143,12 @@ def save(trainer: "Trainer", path: str | Path) -> Path | None:
 
 
 def restore(trainer: "Trainer", path: str | Path) -> None:
-    """Load weights, optimizer, scheduler, plugin/callback states, counters and RNG from ``path``."""
-    state = ckpt.load(path, map_location=trainer.device)
+    """Load weights, optimizer, scheduler, plugin/callback states, counters and RNG from ``path``.
+
+    ``path`` may be a legacy (v1) file of any known layout: it is upgraded in memory, giving the
+    weights always and the optimizer, scheduler, epoch count and history where it has them.
+    """
+    state = ckpt.load_any(path, map_location=trainer.device)
     weights = (state.get("ema") or {}).get("training_state_dict") or state["model"]["state_dict"]
     ckpt.load_model_state(trainer.unwrapped_model, weights)
     if state.get("optimizer") is not None and trainer.optimizer is not None:
@@ -165,7 +169,7 @@ def restore(trainer: "Trainer", path: str | Path) -> None:
     trainer.global_step = int(training.get("global_step", 0))
     from pfdtrain.history import History
 
-    trainer.history = History(training.get("history") or {})
+    trainer.history = History(_aligned_history(training.get("history") or {}))
     batches_done = int(training.get("batches_done_in_epoch", 0))
     if batches_done:
         trainer._train_metrics.load_state_dict(training["epoch_accumulator"], trainer.device)
@@ -182,6 +186,14 @@ def restore(trainer: "Trainer", path: str | Path) -> None:
             trainer,
             {"random_state": state.get("random_state"), "loader_generators": training.get("loader_generators", {})},
         )
+
+
+def _aligned_history(history: dict[str, Any]) -> dict[str, list]:
+    """Pad shorter lists with leading ``None``: a legacy CNNTrainer run without validation has
+    empty ``val_*`` lists next to full ``train_*`` ones, which ``History`` would refuse."""
+    lists = {str(k): list(v) for k, v in history.items() if isinstance(v, (list, tuple))}
+    epochs = max(map(len, lists.values()), default=0)
+    return {k: [None] * (epochs - len(v)) + v for k, v in lists.items()}
 
 
 def config(trainer: "Trainer") -> dict[str, Any]:

@@ -1,0 +1,238 @@
+"""Migrate one checkpoint file: load (memory-mapped), detect, upgrade, write atomically, verify, back up.
+
+The order is what makes it safe. The input is only ever read (memory-mapped, so a 1 GB file
+does not come into RAM), the new file is written to a temporary file next to the target and
+fsynced, and only once it is complete (and, in place, verified against the input) is the
+backup ``<name>.v1.bak`` made, as a hard link to the old file, and the new file renamed over
+the old name. The old file is never opened for writing (writing over a file that is mapped for
+reading crashes with SIGBUS), and at every moment each path holds a complete old or new file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
+
+import torch
+
+from pfdtrain.checkpoint.any_format import ReadResult, read_as_v2
+from pfdtrain.checkpoint.atomic import atomic_write
+from pfdtrain.checkpoint.compare import first_difference, iter_tensors
+from pfdtrain.checkpoint.errors import CheckpointError
+from pfdtrain.checkpoint.format import is_v2
+from pfdtrain.checkpoint.layouts import V2
+from pfdtrain.checkpoint.safe_load import AllowedGlobal
+from pfdtrain.checkpoint.upgraders import DOWNGRADERS, describe_changes, downgrade
+from pfdtrain.checkpoint.fast_save import SourceArchive, save_fast
+
+BACKUP_SUFFIX = ".v1.bak"
+
+
+class VerificationError(CheckpointError):
+    """The file written does not hold exactly what was meant to be written; nothing was replaced."""
+
+    kind = "verify-failed"
+
+
+class BackupError(CheckpointError):
+    """``<name>.v1.bak`` already exists and is another file; it is never overwritten."""
+
+    kind = "backup-exists"
+
+
+@dataclass(frozen=True)
+class MigrationOptions:
+    """What to do with each file (see the ``migrate-checkpoint`` command for the user's view)."""
+
+    dry_run: bool = False
+    verify: bool = False
+    downgrade_to: Optional[str] = None
+    allow_globals: Sequence[AllowedGlobal] = ()
+    trust_unsafe: bool = False
+
+
+@dataclass
+class FileResult:
+    """The outcome for one file, as shown in the summary and written to ``--report``.
+
+    ``status``: ``migrated``, ``up-to-date`` (already v2, untouched), ``would-migrate``
+    (``--dry-run``/``--check``), ``downgraded``, ``would-downgrade`` or ``failed``
+    (``error_kind`` says why: ``unsafe``, ``truncated``, ``empty``, ``lfs-pointer``,
+    ``not-a-checkpoint``, ``unknown-layout``, ``verify-failed``, ...).
+    """
+
+    source: str
+    status: str = "failed"
+    size: int = 0
+    layout: Optional[str] = None
+    evidence: list[str] = field(default_factory=list)
+    serialization: Optional[str] = None
+    target: Optional[str] = None
+    backup: Optional[str] = None
+    verified: bool = False
+    tensors: int = 0
+    tensor_bytes: int = 0
+    changes: list[str] = field(default_factory=list)
+    error_kind: Optional[str] = None
+    error: Optional[str] = None
+    unsafe_globals: list[str] = field(default_factory=list)
+    traceback: Optional[str] = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def migrate_file(
+    source: str | os.PathLike[str],
+    target: str | os.PathLike[str] | None = None,
+    options: MigrationOptions = MigrationOptions(),
+    on_bytes: Optional[Callable[[int], None]] = None,
+) -> FileResult:
+    """Migrate ``source`` to ``target`` (None: in place, with a backup); never raises for a bad file.
+
+    ``on_bytes(n)`` is called as the new file is written (for a progress bar).
+    """
+    started = time.perf_counter()
+    source = Path(source)
+    result = FileResult(source=str(source), size=_size(source))
+    try:
+        _migrate(source, None if target is None else Path(target), options, on_bytes, result)
+    except Exception as exc:  # one bad file never stops a folder: it is reported instead
+        result.status = "failed"
+        result.error_kind = error_kind(exc)
+        result.error = str(exc) or type(exc).__name__
+        result.unsafe_globals = list(getattr(exc, "unsafe_globals", ()) or ())
+        result.traceback = traceback.format_exc()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def error_kind(exc: BaseException) -> str:
+    """A short, stable name for why a file failed (used in the summary and the report)."""
+    from pfdtrain.checkpoint.errors import CheckpointVersionError
+
+    if isinstance(exc, CheckpointVersionError):
+        return "newer-format"
+    kind = getattr(exc, "kind", None)
+    if isinstance(kind, str):
+        return kind
+    if isinstance(exc, FileNotFoundError):
+        return "missing"
+    if isinstance(exc, PermissionError):
+        return "permission-denied"
+    if isinstance(exc, OSError):
+        return "os-error"
+    return "error"
+
+
+def _migrate(
+    source: Path, target: Optional[Path], options: MigrationOptions,
+    on_bytes: Optional[Callable[[int], None]], result: FileResult,
+) -> None:
+    read = read_as_v2(
+        source, "cpu", mmap=True, allow_globals=options.allow_globals, trust_unsafe=options.trust_unsafe
+    )
+    result.layout = read.detection.layout
+    result.evidence = list(read.detection.evidence)
+    result.serialization = read.loaded.info.serialization
+    tensors = list(iter_tensors(read.checkpoint))
+    result.tensors = len(tensors)
+    result.tensor_bytes = sum(t.numel() * t.element_size() for t in tensors)
+
+    if options.downgrade_to:
+        payload: Any = downgrade(read.checkpoint, options.downgrade_to)
+        result.changes = [f"v2 -> legacy layout {options.downgrade_to}"]
+        done, planned = "downgraded", "would-downgrade"
+    elif read.detection.layout == V2:
+        result.status = "up-to-date"
+        return
+    else:
+        payload = read.checkpoint
+        result.changes = describe_changes(read.loaded.obj, read.detection.layout, read.loaded.conversions)
+        _check_nothing_lost(read)
+        done, planned = "migrated", "would-migrate"
+    if options.dry_run:
+        result.status = planned
+        return
+
+    in_place = target is None or (target.exists() and os.path.samefile(source, target))
+    if in_place and options.downgrade_to:
+        raise ValueError("a downgrade is never written in place: give an output folder")
+    # In place through a symlink: the file it points to is migrated, the link stays a link.
+    destination = source.resolve() if in_place else target
+    backup = destination.with_name(destination.name + BACKUP_SUFFIX) if in_place else None
+
+    def check(temp: Path) -> None:
+        verify_written(temp, payload, legacy=bool(options.downgrade_to))
+        result.verified = True
+
+    def before_replace(temp: Path) -> None:
+        if backup is not None:
+            make_backup(destination, backup)
+            result.backup = str(backup)
+
+    source_archive = _source_archive(read)
+    atomic_write(
+        destination,
+        lambda handle: save_fast(payload, handle, on_bytes, source_archive),
+        check=check if (options.verify or in_place) else None,
+        before_replace=before_replace,
+    )
+    result.target = str(destination)
+    result.status = done
+
+
+def _source_archive(read: ReadResult) -> Optional[SourceArchive]:
+    """The memory-mapped source archive, whose storage records are copied by the kernel (zip inputs)."""
+    if read.loaded.info.serialization != "torch_zip":
+        return None
+    try:
+        return SourceArchive(read.loaded.info.path)
+    except Exception:  # storages are then written from memory: slower, never wrong
+        return None
+
+
+def _check_nothing_lost(read: ReadResult) -> None:
+    """The upgrade must be undone exactly by the layout's downgrade (tensors by identity: no I/O)."""
+    down = DOWNGRADERS.get(read.detection.layout)
+    if down is None:  # whole_module: only its state_dict is kept, by design
+        return
+    problem = first_difference(read.loaded.obj, down(read.checkpoint), "v1")
+    if problem:
+        raise VerificationError(f"{read.loaded.info.path}: the v2 form would lose data ({problem}); nothing written")
+
+
+def verify_written(path: Path, expected: Any, *, legacy: bool = False) -> None:
+    """Reload ``path`` (weights-only, no allow-list, memory-mapped) and compare every value and tensor."""
+    reloaded = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    if not legacy and not is_v2(reloaded):
+        raise VerificationError(f"{path}: the written file is not a v2 checkpoint")
+    problem = first_difference(expected, reloaded)
+    if problem:
+        raise VerificationError(f"the written file differs from the migrated checkpoint: {problem}")
+
+
+def make_backup(source: Path, backup: Path) -> None:
+    """``backup`` becomes the old file: a hard link (instant, no copy), else an atomic copy."""
+    if backup.exists():
+        if os.path.samefile(source, backup):  # left by a run interrupted right after this step
+            return
+        raise BackupError(f"{backup} already exists and is a different file; move it away and run again")
+    try:
+        os.link(source, backup)
+    except OSError:  # filesystems without hard links
+        with open(source, "rb") as old:
+            atomic_write(backup, lambda handle: shutil.copyfileobj(old, handle, 1 << 20))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

@@ -1,0 +1,334 @@
+"""``migrate-checkpoint``: upgrade a folder of legacy checkpoints to v2, file by file, safely.
+
+Every file is handled by :func:`pfdtrain.checkpoint.migrate.migrate_file` (load memory-mapped,
+detect, upgrade, write atomically, verify, back up). This module finds the files, runs them
+(in parallel with ``--jobs``), shows progress, prints the summary, writes ``--report`` and
+chooses the exit status: 0 when all went well, 1 when a file failed or, with ``--check``,
+when a file still needs migrating.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import sys
+import threading
+import time
+import warnings
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional, Sequence
+
+import torch
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
+
+from pfdtrain._version import __version__
+from pfdtrain.checkpoint.atomic import atomic_write, is_temp_file
+from pfdtrain.checkpoint.migrate import BACKUP_SUFFIX, FileResult, MigrationOptions, migrate_file
+from pfdtrain.checkpoint.safe_load import OldTorchWarning, resolve_global
+from pfdtrain.checkpoint.upgraders import DOWNGRADERS
+
+DEFAULT_INCLUDE: tuple[str, ...] = ("*.pt", "*.pth", "*.ckpt", "*.pth.tar")
+EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2
+#: torch's own notices while reading legacy and quantized files: not the user's business.
+_TORCH_NOISE = ("TypedStorage is deprecated", "quantized tensor creation functions")
+
+
+class UsageError(Exception):
+    """A bad combination of options: reported before any file is read (exit status 2)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """One file to migrate and where its output goes (None: in place)."""
+
+    source: Path
+    target: Optional[Path]
+
+
+def collect_jobs(
+    paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str], output: Optional[Path]
+) -> tuple[list[Job], list[FileResult]]:
+    """Files to migrate (folders searched recursively) and results for paths that do not exist.
+
+    Files named on the command line are always taken; files found in folders must match an
+    ``include`` glob and no ``exclude`` glob (matched against the name and the path relative to
+    the folder). Backups (``*.v1.bak``) and leftover temporary files are never taken.
+    """
+    jobs: list[Job] = []
+    missing: list[FileResult] = []
+    seen: set[Path] = set()
+    targets: set[Path] = set()
+    patterns = tuple(include) or DEFAULT_INCLUDE
+    for root in paths:
+        if root.is_dir():
+            found = [(f, f.relative_to(root)) for f in sorted(root.rglob("*")) if f.is_file()]
+            found = [(f, rel) for f, rel in found if _wanted(rel, patterns, exclude)]
+        elif root.exists():
+            found = [(root, Path(root.name))]
+        else:
+            missing.append(FileResult(source=str(root), error_kind="missing", error=f"{root}: no such file or folder"))
+            continue
+        for file, relative in found:
+            key = file.resolve()
+            if key in seen:
+                continue
+            seen.add(key)
+            target = None if output is None else output / relative
+            if target is not None and target.resolve() in targets:
+                missing.append(FileResult(
+                    source=str(file), error_kind="output-collision",
+                    error=f"{file}: another input is already written to {target}; migrate them separately",
+                ))
+                continue
+            if target is not None:
+                targets.add(target.resolve())
+            jobs.append(Job(file, target))
+    return jobs, missing
+
+
+def _wanted(relative: Path, include: Sequence[str], exclude: Sequence[str]) -> bool:
+    name, text = relative.name, relative.as_posix()
+    if name.endswith(BACKUP_SUFFIX) or is_temp_file(name):
+        return False
+    if any(part.startswith(".") for part in relative.parts[:-1]):  # .git, .venv, ...
+        return False
+
+    def matches(patterns: Sequence[str]) -> bool:
+        return any(fnmatch.fnmatch(name, p) or fnmatch.fnmatch(text, p) for p in patterns)
+
+    return matches(include) and not matches(exclude)
+
+
+def run_migrate(
+    paths: Sequence[Path],
+    *,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    dry_run: bool = False,
+    check: bool = False,
+    verify: bool = False,
+    output: Optional[Path] = None,
+    report: Optional[Path] = None,
+    jobs: int = 1,
+    allow_global: Sequence[str] = (),
+    trust_unsafe: bool = False,
+    downgrade: Optional[str] = None,
+    verbose: bool = False,
+    progress: Optional[bool] = None,
+    console: Optional[Console] = None,
+    err_console: Optional[Console] = None,
+) -> int:
+    """Run the command; returns the exit status (see the module docstring)."""
+    console = console or Console(soft_wrap=True)
+    err_console = err_console or Console(stderr=True, soft_wrap=True)
+    try:
+        options = _options(dry_run or check, verify, allow_global, trust_unsafe, downgrade, output)
+    except UsageError as exc:
+        err_console.print(f"[red]migrate-checkpoint: {escape(str(exc))}[/]")
+        return EXIT_USAGE
+    if trust_unsafe:
+        err_console.print(
+            "[bold red]WARNING: --trust-unsafe loads files with full pickle: any code inside them runs "
+            "now, with your permissions. Use it only for files whose origin you trust.[/]"
+        )
+    job_list, results = collect_jobs(list(paths), include, exclude, output)
+    started = time.perf_counter()
+    show_progress = err_console.is_terminal if progress is None else progress
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for noise in _TORCH_NOISE:
+            warnings.filterwarnings("ignore", message=f".*{noise}")
+        results += _run_jobs(job_list, options, jobs, show_progress, err_console)
+    _print_warnings(caught, err_console)
+    results.sort(key=lambda r: r.source)
+    code = exit_status(results, check)
+    _print_summary(results, console, options, check=check, verbose=verbose)
+    if report is not None:
+        write_report(report, results, code, time.perf_counter() - started, _mode(options, check, output),
+                     verbose=verbose)
+        console.print(f"Report written to {escape(str(report))}")
+    return code
+
+
+def _options(
+    dry_run: bool, verify: bool, allow_global: Sequence[str], trust_unsafe: bool,
+    downgrade: Optional[str], output: Optional[Path],
+) -> MigrationOptions:
+    if downgrade is not None:
+        if downgrade not in DOWNGRADERS:
+            raise UsageError(f"--downgrade {downgrade}: unknown layout; choose one of: {', '.join(sorted(DOWNGRADERS))}")
+        if output is None and not dry_run:
+            raise UsageError("--downgrade needs --output DIR: a downgrade never replaces the v2 file")
+    allowed = []
+    for name in allow_global:
+        try:
+            allowed.append((resolve_global(name), name))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    return MigrationOptions(dry_run=dry_run, verify=verify, downgrade_to=downgrade,
+                            allow_globals=tuple(allowed), trust_unsafe=trust_unsafe)
+
+
+def _run_jobs(
+    job_list: list[Job], options: MigrationOptions, jobs: int, show_progress: bool, err_console: Console
+) -> list[FileResult]:
+    total = sum(_size(job.source) for job in job_list)
+    columns = (
+        TextColumn("[progress.description]{task.description}"), BarColumn(), DownloadColumn(),
+        TransferSpeedColumn(), TextColumn("{task.fields[files]}"), TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console, disable=not show_progress, transient=False) as bar:
+        task = bar.add_task("migrating", total=total or None, files=f"0/{len(job_list)} files")
+        done = Counter()
+        lock = threading.Lock()
+
+        def run(job: Job) -> FileResult:
+            size, sent = _size(job.source), [0]
+
+            def on_bytes(n: int) -> None:
+                step = max(0, min(n, size - sent[0]))
+                sent[0] += step
+                bar.advance(task, step)
+
+            result = migrate_file(job.source, job.target, options, on_bytes=on_bytes)
+            bar.advance(task, max(0, size - sent[0]))
+            with lock:
+                done["files"] += 1
+                bar.update(task, files=f"{done['files']}/{len(job_list)} files")
+            return result
+
+        if jobs > 1 and len(job_list) > 1:
+            with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="migrate") as pool:
+                return list(pool.map(run, job_list))
+        return [run(job) for job in job_list]
+
+
+def exit_status(results: Sequence[FileResult], check: bool) -> int:
+    """1 when a file failed, or (``--check``) when one still needs migrating; else 0."""
+    if any(r.status == "failed" for r in results):
+        return EXIT_ATTENTION
+    if check and any(r.status.startswith("would-") for r in results):
+        return EXIT_ATTENTION
+    return EXIT_OK
+
+
+def _print_warnings(caught: list[warnings.WarningMessage], err_console: Console) -> None:
+    shown: set[str] = set()
+    for warning in caught:
+        text = str(warning.message)
+        if text in shown or "--trust-unsafe" in text:  # the banner already said it, loudly
+            continue
+        shown.add(text)
+        style = "yellow" if issubclass(warning.category, OldTorchWarning) else "dim"
+        err_console.print(f"[{style}]warning: {escape(text)}[/]")
+
+
+_LABELS = {
+    "migrated": "migrated",
+    "up-to-date": "already v2, left untouched",
+    "would-migrate": "would migrate",
+    "downgraded": "downgraded",
+    "would-downgrade": "would downgrade",
+    "failed": "FAILED",
+}
+
+
+def _print_summary(results: Sequence[FileResult], console: Console, options: MigrationOptions, *,
+                   check: bool, verbose: bool) -> None:
+    for result in results:
+        name = _display(result.source)
+        layout = f" (layout {escape(result.layout)})" if result.layout else ""
+        if result.status == "failed":
+            console.print(f"[bold red]FAILED[/] {escape(name)}: [red]{result.error_kind}[/]: {escape(result.error or '')}",
+                          highlight=False)
+            if verbose and result.traceback:
+                console.print(escape(result.traceback.rstrip()), highlight=False)
+            continue
+        detail = ""
+        if result.target and result.target != result.source:
+            detail += f" -> {escape(_display(result.target))}"
+        if result.verified:
+            detail += " (verified)"
+        if result.backup:
+            detail += f", backup {escape(_display(result.backup))}"
+        console.print(f"{_LABELS.get(result.status, result.status)} {escape(name)}{layout}{detail}", highlight=False)
+        if verbose:
+            for line in result.evidence:
+                console.print(f"    detected: {escape(line)}", highlight=False)
+        if result.status.startswith("would-") and (options.dry_run or verbose):
+            for line in result.changes:
+                console.print(f"    {escape(line)}", highlight=False)
+    console.print(summary_line(results, check=check), highlight=False)
+
+
+def summary_line(results: Sequence[FileResult], *, check: bool = False) -> str:
+    """E.g. ``29 files: 23 migrated, 6 failed (3 unsafe, 1 empty, 1 lfs-pointer, 1 truncated)``."""
+    counts = Counter(r.status for r in results)
+    parts = [f"{counts[s]} {_LABELS[s] if s != 'failed' else 'failed'}" for s in _LABELS if counts[s]]
+    failed = Counter(r.error_kind for r in results if r.status == "failed")
+    if failed:
+        parts[-1] += " (" + ", ".join(f"{n} {kind}" for kind, n in sorted(failed.items())) + ")"
+    text = f"{len(results)} file{'s' * (len(results) != 1)}: " + (", ".join(parts) or "nothing to do")
+    if check and counts["would-migrate"]:
+        text += f". --check: {counts['would-migrate']} file(s) still need migrating"
+    return text
+
+
+def write_report(path: Path, results: Sequence[FileResult], code: int, seconds: float, mode: str, *,
+                 verbose: bool = False) -> None:
+    """The run as JSON: versions, mode, counts by status and failure kind, and one entry per file."""
+    entries = []
+    for result in results:
+        entry = result.to_dict()
+        if not verbose:
+            entry.pop("traceback", None)
+        entries.append(entry)
+    document = {
+        "tool": "pfdtrain migrate-checkpoint",
+        "versions": {"pfdtrain": str(__version__), "torch": str(torch.__version__), "python": sys.version.split()[0]},
+        "mode": mode,
+        "exit_status": code,
+        "seconds": round(seconds, 3),
+        "summary": {
+            "files": len(results),
+            "by_status": dict(Counter(r.status for r in results)),
+            "failed_by_kind": dict(Counter(r.error_kind for r in results if r.status == "failed")),
+            "bytes": sum(r.size for r in results),
+        },
+        "files": entries,
+    }
+    text = json.dumps(document, indent=2, default=str) + "\n"
+    atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def _mode(options: MigrationOptions, check: bool, output: Optional[Path]) -> str:
+    if check:
+        return "check"
+    if options.dry_run:
+        return "dry-run"
+    if options.downgrade_to:
+        return f"downgrade:{options.downgrade_to}"
+    return "output" if output is not None else "in-place"
+
+
+def _display(path: str) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return path
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+__all__: list[str] = ["collect_jobs", "exit_status", "run_migrate", "summary_line", "write_report"]
