@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import pickle
 import shutil
-import sys
 import types
 from pathlib import Path
 
@@ -103,19 +102,16 @@ def test_a_v2_checkpoint_needs_no_migration(tmp_path):
     assert record["layout"] == "v2" and record["needs_migration"] is False and record["command"] is None
 
 
-def test_the_layout_seam_uses_the_migration_detector_when_installed(repo, monkeypatch):
+def test_the_layout_seam_hands_the_skeleton_to_the_migration_detector(repo, monkeypatch):
+    from pfdtrain.checkpoint import layouts
+
     seen = []
 
     def detect(obj, serialization="torch_zip"):
         seen.append((type(obj["model_state_dict"]["conv.weight"]), serialization))
         return types.SimpleNamespace(layout="from-migrate", evidence=("fake",))
 
-    fake = types.ModuleType("pfdtrain.checkpoint.layouts")
-    fake.detect = detect
-    monkeypatch.setitem(sys.modules, "pfdtrain.checkpoint.layouts", fake)
-    import pfdtrain.checkpoint as package
-
-    monkeypatch.setattr(package, "layouts", fake, raising=False)
+    monkeypatch.setattr(layouts, "detect", detect)
     record = scan_module.scan_checkpoint(repo / "checkpoints" / "cnn_trainer_best_model.pth", "x.pth")
     assert record["layout"] == "from-migrate" and seen == [(torch.Tensor, "torch_zip")]
 

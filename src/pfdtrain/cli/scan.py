@@ -42,69 +42,20 @@ class Layout:
 
 
 def detect_layout(skeleton: Any) -> Layout:
-    """THE seam between the static reader and the layout rules.
-
-    Uses :func:`pfdtrain.checkpoint.layouts.detect` (the migration's own detector) when it is
-    installed, fed with the skeleton whose tensor placeholders are real empty tensors; otherwise
-    the key rules of :func:`_fallback_layout` (the legacy writers of legacy-api.md section 7.1).
-    Either way nothing from the file is unpickled.
+    """THE seam between the static reader and the layout rules: the migration's own detector
+    (:func:`pfdtrain.checkpoint.layouts.detect`, the rules ``migrate-checkpoint`` converts by) judges
+    the skeleton, whose tensor placeholders are real empty tensors. Nothing from the file is
+    unpickled: the skeleton holds only plain containers, numbers, strings and names.
     """
-    obj = skeleton.obj
-    if isinstance(obj, dict) and obj.get("format") == "pfdtrain.checkpoint":
-        return Layout("v2", (f"format 'pfdtrain.checkpoint' version {obj.get('format_version')!r}",), legacy=False)
-    try:
-        from pfdtrain.checkpoint import layouts  # type: ignore[attr-defined]
-    except ImportError:
-        layouts = None
-    if layouts is not None and hasattr(layouts, "detect"):
-        import torch
+    import torch
 
-        from pfdtrain.checkpoint.skeleton import with_placeholder_tensors
+    from pfdtrain.checkpoint import layouts
+    from pfdtrain.checkpoint.skeleton import with_placeholder_tensors
 
-        found = layouts.detect(with_placeholder_tensors(obj, torch.empty(0)), skeleton.serialization)
-        if found is not None:
-            return Layout(found.layout, tuple(found.evidence), legacy=found.layout != "v2")
+    found = layouts.detect(with_placeholder_tensors(skeleton.obj, torch.empty(0)), skeleton.serialization)
+    if found is None:
         return Layout(None, ("no legacy writer matched the keys",))
-    return _fallback_layout(obj)
-
-
-def _fallback_layout(obj: Any) -> Layout:
-    from pfdtrain.checkpoint.skeleton import TENSOR
-
-    def state_dict(value: Any) -> bool:
-        return isinstance(value, dict) and bool(value) and all(v is TENSOR for v in value.values())
-
-    if not isinstance(obj, dict) or not obj:
-        return Layout(None, ("not a dict of tensors and values",))
-    keys = [k for k in obj if isinstance(k, str)]
-    if state_dict(obj):
-        return Layout("bare_state_dict", (f"the file is a state_dict itself ({len(obj)} tensors)",))
-    rules = (
-        ("spectrogram_trainer", ("specaugment_config",), "model_state_dict"),
-        ("cnn_trainer", ("best_val_acc", "best_val_loss", "history"), "model_state_dict"),
-        ("utils.CheckpointManager", ("metric_value", "metric_name", "timestamp", "best_metric"), "model_state_dict"),
-        ("models.BaseModel", ("model_class", "model_config"), "model_state_dict"),
-        ("scripts.train_cnn", ("args", "val_acc"), "model_state_dict"),
-        ("callbacks.ModelCheckpoint", ("epoch", "metrics", "best_value"), "model_state_dict"),
-        ("research.contrastive_physics", ("encoder_state_dict",), "encoder_state_dict"),
-        ("deployment.quantization", ("quantized",), "model_state_dict"),
-    )
-    for layout, required, weights in rules:
-        if all(k in obj for k in required) and weights in obj:
-            return Layout(layout, (f"keys {', '.join(required)}",))
-    if keys[:2] == ["epoch", "model_state_dict"] and len(keys) in (3, 4) and keys[3:] in ([], ["optimizer_state_dict"]):
-        return Layout("cnn_callbacks.ModelCheckpointCallback", (f"keys epoch, model_state_dict, then {keys[2]!r}",))
-    if keys == ["model_state_dict", "metadata"]:
-        return Layout("dashboard.deployment_service", ("exactly model_state_dict, metadata",))
-    if keys[:3] == ["model_state_dict", "epoch", "accuracy"]:
-        return Layout("tests.conftest", ("keys model_state_dict, epoch, accuracy",))
-    if "state_dict" in obj and state_dict(obj["state_dict"]):
-        return Layout("state_dict_key", ("weights under 'state_dict'",))
-    if keys and keys[0] == "model_state_dict":
-        return Layout("models.model_factory", ("model_state_dict is the first key",))
-    if "model_state_dict" in obj:
-        return Layout("generic", ("weights under 'model_state_dict'",))
-    return Layout(None, ("no legacy writer matched the keys",))
+    return Layout(found.layout, tuple(found.evidence), legacy=found.layout != layouts.V2)
 
 
 def _unsafe(names: Sequence[str]) -> list[str]:
