@@ -13,6 +13,10 @@ Every public name of the legacy ``packages/core/training`` package (23 modules) 
   when new code must change the call or expect different results, ``"removed"`` when ``new`` is
   ``None``.
 * ``note``: one line for the warning text: what changes when moving to ``new``.
+* ``compat_call`` / ``core_call`` (codemods): how a *call* of the name is rewritten when the
+  codemod moves it to the compat / core target (:class:`CallMap`). ``core_call`` also marks the
+  names whose call signature the core accepts (``UNCHANGED``): only those, and status ``"same"``,
+  are moved by ``pfdtrain codemod --to-core``; every other name keeps its compat target there.
 
 The shims, their ``LegacyImportWarning`` text, the codemods and the test that imports every
 target read this module; nothing else may hold its own copy. Import cost: stdlib only (the
@@ -35,6 +39,34 @@ COMPAT_PACKAGE = "pfdtrain.compat"
 
 
 @dataclass(frozen=True)
+class CallMap:
+    """How a call written for a legacy function reads for its replacement (used by the codemods).
+
+    ``params``: the legacy parameters in positional order (what a positional argument binds to).
+    ``keywords``: ``(legacy parameter, replacement keyword)`` pairs in the *replacement's* parameter
+    order; the rewritten call passes every bound argument by keyword, in that order.
+    ``defaults``: legacy defaults the replacement does not share, as Python source, passed
+    explicitly when the call leaves them out. Other keywords (the legacy ``**kwargs``) follow
+    unchanged. ``target``: the replacement callable when it is not the entry's own compat/new
+    target. An empty map (:data:`UNCHANGED`) means every legacy call works as written.
+    """
+
+    params: tuple[str, ...] = ()
+    keywords: tuple[tuple[str, str], ...] = ()
+    defaults: tuple[tuple[str, str], ...] = ()
+    target: str | None = None
+
+    @property
+    def unchanged(self) -> bool:
+        return not self.params and not self.keywords and not self.defaults
+
+
+#: Calls stay as written: the replacement takes the same parameters in the same order (results may
+#: still differ as the entry's note says).
+UNCHANGED = CallMap()
+
+
+@dataclass(frozen=True)
 class LegacyName:
     """One public name of the legacy package and where it lives now."""
 
@@ -43,6 +75,8 @@ class LegacyName:
     new: str | None
     status: Status
     note: str = ""
+    compat_call: CallMap | None = None
+    core_call: CallMap | None = None
 
     @property
     def module(self) -> str:
@@ -64,14 +98,32 @@ class LegacyName:
         """``from pfdtrain.<pkg> import <Name>`` for new code, or None when removed."""
         return None if self.new is None else import_statement(self.new)
 
+    @property
+    def core_call_map(self) -> CallMap | None:
+        """How calls move to ``new``, or None when no mechanical rewrite is safe (status ``same``:
+        :data:`UNCHANGED`)."""
+        if self.new is None:
+            return None
+        if self.core_call is not None:
+            return self.core_call
+        return UNCHANGED if self.status == "same" else None
+
     def spellings(self) -> tuple[str, ...]:
         """Both dotted spellings legacy code may use for this name."""
         tail = self.legacy[len("training."):]
         return tuple(f"{prefix}.{tail}" for prefix in LEGACY_PACKAGES)
 
 
-def _e(module: str, name: str, new: str | None, status: Status, note: str = "") -> LegacyName:
-    return LegacyName(f"training.{module}.{name}", f"{COMPAT_PACKAGE}.{module}.{name}", new, status, note)
+def _e(module: str, name: str, new: str | None, status: Status, note: str = "", *,
+       compat_call: CallMap | None = None, core_call: CallMap | None = None) -> LegacyName:
+    return LegacyName(f"training.{module}.{name}", f"{COMPAT_PACKAGE}.{module}.{name}", new, status, note,
+                      compat_call, core_call)
+
+
+# legacy-api.md 5.1: the deprecated optimizers.create_optimizer(model_params, optimizer_name='adam', ...)
+# forwards by keyword to cnn_optimizer.create_optimizer(optimizer_type, model_params, ...).
+_OLD_OPTIMIZER_PARAMS = ("model_params", "optimizer_name", "lr", "weight_decay")
+_NEW_OPTIMIZER_PARAMS = ("optimizer_type", "model_params", "lr", "weight_decay")
 
 
 _SELF_TEST = "legacy self-test; pfdtrain's own test suite replaces it"
@@ -160,10 +212,11 @@ TABLE: tuple[LegacyName, ...] = (
     _e("losses", "compute_class_weights", "pfdtrain.losses.compute_class_weights", "adapted",
        "absent classes get 0 by default, not N/1e-10 (missing_class_weight=None keeps legacy)"),
     # 1.12 cnn_losses
-    _e("cnn_losses", "LabelSmoothingCrossEntropy", "pfdtrain.losses.LabelSmoothingCrossEntropy", "adapted"),
+    _e("cnn_losses", "LabelSmoothingCrossEntropy", "pfdtrain.losses.LabelSmoothingCrossEntropy", "adapted",
+       core_call=UNCHANGED),
     _e("cnn_losses", "FocalLoss", "pfdtrain.losses.FocalLoss", "adapted",
        "alpha is a per-class weight vector; a float alpha is rejected, not silently ignored"),
-    _e("cnn_losses", "SupConLoss", "pfdtrain.losses.SupConLoss", "adapted"),
+    _e("cnn_losses", "SupConLoss", "pfdtrain.losses.SupConLoss", "adapted", core_call=UNCHANGED),
     _e("cnn_losses", "create_criterion", "pfdtrain.losses.create_loss", "adapted",
        "create_loss(name, **kwargs) accepts 'cross_entropy'; a misspelt keyword raises TypeError"),
     _e("cnn_losses", "test_losses", None, "removed", _SELF_TEST),
@@ -174,7 +227,7 @@ TABLE: tuple[LegacyName, ...] = (
     _e("physics_loss_functions", "SommerfeldConsistencyLoss", "pfdtrain.physics.SommerfeldConsistencyLoss",
        "adapted"),
     _e("physics_loss_functions", "TemporalSmoothnessLoss", "pfdtrain.physics.TemporalSmoothnessLoss",
-       "adapted"),
+       "adapted", core_call=UNCHANGED),
     _e("physics_loss_functions", "PhysicalConstraintLoss", "pfdtrain.physics.PhysicalConstraintLoss",
        "adapted"),
     _e("physics_loss_functions", "frequency_consistency_loss", "pfdtrain.physics.FrequencyConsistencyLoss",
@@ -185,7 +238,14 @@ TABLE: tuple[LegacyName, ...] = (
        "adapted", "build the loss module once and call it"),
     # 1.14 optimizers
     _e("optimizers", "create_optimizer", "pfdtrain.optim.create_optimizer", "adapted",
-       "argument order is create_optimizer(name, params, ...); an unknown keyword raises TypeError"),
+       "argument order is create_optimizer(name, params, ...); an unknown keyword raises TypeError",
+       compat_call=CallMap(_OLD_OPTIMIZER_PARAMS,
+                           tuple(zip(("optimizer_name", "model_params", "lr", "weight_decay"), _NEW_OPTIMIZER_PARAMS)),
+                           (("optimizer_name", "'adam'"),), f"{COMPAT_PACKAGE}.cnn_optimizer.create_optimizer"),
+       core_call=CallMap(_OLD_OPTIMIZER_PARAMS,
+                         (("optimizer_name", "name"), ("model_params", "params"), ("lr", "lr"),
+                          ("weight_decay", "weight_decay")),
+                         (("optimizer_name", "'adam'"),))),
     _e("optimizers", "create_scheduler", "pfdtrain.optim.create_scheduler", "adapted",
        "create_scheduler(name, optimizer, **torch_keywords); no epoch-derived defaults"),
     _e("optimizers", "get_lr", "pfdtrain.optim.get_lr", "same"),
@@ -198,7 +258,8 @@ TABLE: tuple[LegacyName, ...] = (
     _e("cnn_optimizer", "create_rmsprop_optimizer", "pfdtrain.optim.create_optimizer", "adapted",
        "create_optimizer('rmsprop', params, ...); eps and momentum are honoured"),
     _e("cnn_optimizer", "create_optimizer", "pfdtrain.optim.create_optimizer", "adapted",
-       "an unknown keyword raises TypeError; eps/momentum are honoured"),
+       "an unknown keyword raises TypeError; eps/momentum are honoured",
+       core_call=CallMap(_NEW_OPTIMIZER_PARAMS, tuple(zip(_NEW_OPTIMIZER_PARAMS, ("name", "params", "lr", "weight_decay"))))),
     _e("cnn_optimizer", "OptimizerConfig", "pfdtrain.optim.create_optimizer", "adapted",
        "pass the keywords to create_optimizer directly"),
     _e("cnn_optimizer", "get_parameter_groups", "pfdtrain.optim.parameter_groups", "adapted",
@@ -227,7 +288,7 @@ TABLE: tuple[LegacyName, ...] = (
     _e("transformer_schedulers", "WarmupCosineScheduler", "pfdtrain.optim.WarmupCosineLR", "adapted",
        "can hold the minimum after total steps"),
     _e("transformer_schedulers", "create_warmup_linear_schedule", "pfdtrain.optim.WarmupLinearLR", "adapted"),
-    _e("transformer_schedulers", "create_noam_schedule", "pfdtrain.optim.NoamLR", "adapted"),
+    _e("transformer_schedulers", "create_noam_schedule", "pfdtrain.optim.NoamLR", "adapted", core_call=UNCHANGED),
     _e("transformer_schedulers", "get_scheduler", "pfdtrain.optim.create_scheduler", "adapted",
        "one factory for every scheduler name"),
     # 1.18 metrics

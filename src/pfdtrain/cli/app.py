@@ -1,4 +1,4 @@
-"""The ``pfdtrain`` command. Commands whose issue has not landed say so and exit 2."""
+"""The ``pfdtrain`` command: demo, migrate-checkpoint, codemod, scan."""
 
 from __future__ import annotations
 
@@ -17,18 +17,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-NOT_YET = 2
-
-
-def _not_implemented(command: str, issue: str) -> None:
-    typer.echo(
-        f"pfdtrain {command}: not implemented yet in pfdtrain {__version__} ({issue}). "
-        "Nothing was read or written.",
-        err=True,
-    )
-    raise typer.Exit(NOT_YET)
-
 
 def _version(value: bool) -> None:
     if value:
@@ -98,16 +86,42 @@ def migrate_checkpoint(
     ))
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def codemod(ctx: typer.Context) -> None:
-    """Rewrite legacy imports and calls in a repository (coming with the codemod issue)."""
-    _not_implemented("codemod", "issue #8")
+@app.command()
+def codemod(
+    paths: list[Path] = typer.Argument(..., exists=True, help="Files or folders to rewrite (folders: every *.py below)."),
+    diff: bool = typer.Option(False, "--diff", help="Print a unified diff to stdout; write nothing."),
+    check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if any file would change."),
+    jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker processes (0: automatic)."),
+    exclude: list[str] = typer.Option([], "--exclude", help="Glob of paths to skip (relative path, file or folder name); repeatable."),
+    to_core: bool = typer.Option(False, "--to-core", help="Move names to the core API where the mapping table marks that safe; others keep their compat adapter (reported)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also list every rewritten reference."),
+) -> None:
+    """Rewrite legacy `training` imports, attribute uses, string references and changed calls to pfdtrain.
+
+    Default target: the legacy-behaviour adapters in pfdtrain.compat. Names without a mapping are
+    listed and left as written. Exit status: 0 done, 1 --check found changes, 3 a file failed
+    (reported and skipped; the others are still rewritten).
+    """
+    from pfdtrain.cli.codemod import run_codemod
+
+    raise typer.Exit(run_codemod(paths, diff=diff, check=check, jobs=jobs, exclude=exclude, to_core=to_core,
+                                 verbose=verbose))
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def scan(ctx: typer.Context) -> None:
-    """Report legacy imports and checkpoint files in a repository (coming with the codemod issue)."""
-    _not_implemented("scan", "issue #8")
+@app.command()
+def scan(
+    path: Path = typer.Argument(Path("."), exists=True, help="Repository (or file) to scan."),
+    as_json: bool = typer.Option(False, "--json", help="Machine-readable report on stdout (schema pfdtrain.scan/1)."),
+    exclude: list[str] = typer.Option([], "--exclude", help="Glob of paths to skip; repeatable."),
+) -> None:
+    """Report legacy imports by file and symbol, checkpoint files by layout and the commands that migrate them.
+
+    Reads only: nothing is written, and no checkpoint is unpickled (layouts are read from the pickle
+    opcodes and zip member names).
+    """
+    from pfdtrain.cli.scan import run_scan
+
+    raise typer.Exit(run_scan(path, as_json=as_json, exclude=exclude))
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -1,0 +1,75 @@
+"""Rewrite or analyse one file's bytes. Importing this module does not import libcst: a file is
+parsed with libcst only when the ``ast`` analysis says that it changes."""
+
+from __future__ import annotations
+
+import ast
+import warnings
+from dataclasses import dataclass, field
+from typing import Optional
+
+from codemods._analysis import Analysis, analyse
+from codemods._plan import Finding
+
+
+@dataclass
+class FileResult:
+    """The outcome for one file: the new bytes (None when unchanged), findings, or an error."""
+
+    path: Optional[str]
+    new_source: Optional[bytes] = None
+    findings: list[Finding] = field(default_factory=list)
+    error: Optional[str] = None
+
+    @property
+    def changed(self) -> bool:
+        return self.new_source is not None
+
+
+def parse_error(exc: BaseException) -> str:
+    """One line that says where a file failed to parse."""
+    if isinstance(exc, SyntaxError):
+        where = f" (line {exc.lineno}, column {exc.offset})" if exc.lineno else ""
+        return f"cannot parse: {exc.msg}{where}"
+    message = getattr(exc, "message", None)
+    if message is not None and hasattr(exc, "raw_line"):  # libcst.ParserSyntaxError
+        return f"cannot parse: {message} (line {exc.raw_line}, column {exc.raw_column})"  # type: ignore[attr-defined]
+    return f"cannot parse: {type(exc).__name__}: {exc}"
+
+
+def _parse(source: bytes, path: Optional[str]) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # SyntaxWarnings (odd escapes) are for the user's own tools
+        return ast.parse(source, filename=path or "<unknown>")
+
+
+def analyse_source(source: bytes, path: Optional[str] = None, to_core: bool = False) -> Analysis:
+    """Parse with ``ast`` (raises SyntaxError/ValueError for a bad file) and analyse."""
+    return analyse(_parse(source, path), path, to_core)
+
+
+def rewrite_source(source: bytes, path: Optional[str] = None, to_core: bool = False) -> FileResult:
+    """Rewrite one file's bytes; bad input never raises (the error is in the result).
+
+    Only the top-level statements that hold a change are handed to libcst (each parsed, rewritten
+    and printed on its own, then put back between the untouched bytes around it), so the cost of
+    a rewrite does not grow with the size of the file.
+    """
+    try:
+        tree = _parse(source, path)
+        analysis = analyse(tree, path, to_core)
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+        return FileResult(path, error=parse_error(exc))
+    result = FileResult(path, findings=analysis.findings)
+    if not analysis.changes:
+        return result
+    from codemods._rewrite import rewrite_statements
+
+    try:
+        new = rewrite_statements(source, tree, analysis, to_core)
+    except Exception as exc:  # libcst.ParserSyntaxError, or an encoding libcst cannot handle
+        result.error = parse_error(exc)
+        return result
+    if new != source:
+        result.new_source = new
+    return result

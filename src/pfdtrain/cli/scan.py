@@ -1,0 +1,264 @@
+"""``pfdtrain scan PATH``: what a repository still needs from the legacy ``training`` package.
+
+Three parts, all read-only:
+
+1. **Legacy references by file and by symbol**: every import, attribute use, string reference and
+   changed call that ``pfdtrain codemod`` would rewrite, and every legacy name it cannot map (the
+   same analysis, ``ast`` only: nothing is rewritten, libcst is not needed).
+2. **Checkpoint files** (``*.pth``, ``*.pt``, ``*.ckpt``, and ``*.bin`` files that are torch files)
+   by detected layout. No pickle is executed: the layout is judged from a skeleton read from the
+   pickle opcodes (:mod:`pfdtrain.checkpoint.skeleton`); globals outside torch's weights-only
+   allow-list are listed.
+3. **Commands** that would migrate them: ``pfdtrain codemod --diff PATH`` for the code and
+   ``migrate-checkpoint --dry-run FILE`` for each legacy checkpoint.
+
+``--json`` prints one object, schema ``pfdtrain.scan/1`` (documented in ``docs/scan.md``; fields
+are only ever added within a schema version).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence, TextIO
+
+SCHEMA = "pfdtrain.scan/1"
+CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin")
+_SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "dist-packages"})
+
+
+# ------------------------------------------------------------------------------ checkpoint layouts
+@dataclass
+class Layout:
+    """What the seam :func:`detect_layout` says about one file."""
+
+    layout: Optional[str]  # manifest layout name ("cnn_trainer", "bare_state_dict", "v2", ...) or None
+    evidence: tuple[str, ...] = ()
+    legacy: bool = True  # False for v2 files (nothing to migrate)
+
+
+def detect_layout(skeleton: Any) -> Layout:
+    """THE seam between the static reader and the layout rules: the migration's own detector
+    (:func:`pfdtrain.checkpoint.layouts.detect`, the rules ``migrate-checkpoint`` converts by) judges
+    the skeleton, whose tensor placeholders are real empty tensors. Nothing from the file is
+    unpickled: the skeleton holds only plain containers, numbers, strings and names.
+    """
+    import torch
+
+    from pfdtrain.checkpoint import layouts
+    from pfdtrain.checkpoint.skeleton import with_placeholder_tensors
+
+    found = layouts.detect(with_placeholder_tensors(skeleton.obj, torch.empty(0)), skeleton.serialization)
+    if found is None:
+        return Layout(None, ("no legacy writer matched the keys",))
+    return Layout(found.layout, tuple(found.evidence), legacy=found.layout != layouts.V2)
+
+
+def _unsafe(names: Sequence[str]) -> list[str]:
+    """Globals that torch's weights-only loading refuses (static: from the opcodes)."""
+    from pfdtrain.checkpoint.diagnose import _allowed_globals
+    from pfdtrain.checkpoint.skeleton import TENSOR_REBUILDERS
+
+    allowed = _allowed_globals()
+    out = []
+    for name in dict.fromkeys(names):
+        if allowed is not None:
+            if name in allowed or name in TENSOR_REBUILDERS:
+                continue
+        elif name.startswith("torch.") or name in ("collections.OrderedDict", "_codecs.encode"):
+            continue
+        out.append(name)
+    return out
+
+
+def scan_checkpoint(path: Path, shown: str) -> Optional[dict]:
+    """One checkpoint's JSON record; None for a ``.bin`` file that is not a torch file."""
+    from pfdtrain.checkpoint.skeleton import Opaque, keys_of, read_skeleton
+
+    skeleton = read_skeleton(path)
+    if path.suffix == ".bin" and skeleton.serialization not in ("torch_zip", "torch_legacy", "pickle"):
+        return None
+    record: dict[str, Any] = {
+        "path": shown, "size": _size(path), "serialization": skeleton.serialization, "layout": None,
+        "evidence": [], "keys": [], "unsafe_globals": [], "needs_migration": False, "command": None,
+        "error": skeleton.error,
+    }
+    if not skeleton.readable:
+        return record
+    record["unsafe_globals"] = _unsafe(skeleton.globals)
+    record["keys"] = keys_of(skeleton.obj)[:20]
+    if isinstance(skeleton.obj, Opaque):
+        record["layout"] = "whole_module" if "torch.nn.modules" in skeleton.obj.name else "pickled_object"
+        record["evidence"] = [f"a pickled {skeleton.obj.name} object, not a dict of plain data"]
+    else:
+        found = detect_layout(skeleton)
+        record["layout"], record["evidence"] = found.layout, list(found.evidence)
+        if not found.legacy:
+            return record
+    record["needs_migration"] = True
+    record["command"] = f"migrate-checkpoint --dry-run {shlex.quote(shown)}"
+    return record
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
+
+
+# ------------------------------------------------------------------------------------ the scan
+@dataclass
+class ScanReport:
+    root: str
+    files_scanned: int = 0
+    files_parsed: int = 0
+    references: dict[str, list[dict]] = field(default_factory=dict)
+    failed: list[dict] = field(default_factory=list)
+    checkpoints: list[dict] = field(default_factory=list)
+
+    def symbols(self) -> list[dict]:
+        from pfdtrain.legacy_map import by_legacy
+
+        table: dict[str, dict] = {}
+        for path, refs in self.references.items():
+            for ref in refs:
+                if ref["kind"] == "relative-import":
+                    continue
+                item = table.get(ref["legacy"])
+                if item is None:
+                    entry = by_legacy(ref["legacy"])
+                    item = table[ref["legacy"]] = {
+                        "legacy": ref["legacy"], "mapped": ref["status"] != "unmapped",
+                        "compat": entry.compat if entry else (ref["target"] if ref["status"] != "unmapped" else None),
+                        "new": entry.new if entry else None, "status": entry.status if entry else None,
+                        "note": entry.note if entry else (ref["message"] if ref["status"] == "unmapped" else ""),
+                        "uses": [],
+                    }
+                item["uses"].append({"path": path, "line": ref["line"], "kind": ref["kind"]})
+        return sorted(table.values(), key=lambda item: (-len(item["uses"]), item["legacy"]))
+
+    def commands(self, target: str) -> list[str]:
+        out = []
+        if any(ref["status"] == "rewritten" for refs in self.references.values() for ref in refs):
+            out.append(f"pfdtrain codemod --diff {shlex.quote(target)}")
+        out += [c["command"] for c in self.checkpoints if c["command"]]
+        return out
+
+    def as_json(self, target: str) -> dict:
+        return {
+            "schema": SCHEMA,
+            "root": self.root,
+            "python": {"files_scanned": self.files_scanned, "files_parsed": self.files_parsed,
+                       "files_with_references": len(self.references), "failed": self.failed},
+            "files": [{"path": path, "references": refs} for path, refs in sorted(self.references.items())],
+            "symbols": self.symbols(),
+            "checkpoints": self.checkpoints,
+            "commands": self.commands(target),
+        }
+
+
+def scan(path: Path, exclude: Sequence[str] = ()) -> ScanReport:
+    from codemods import analyse_source, parse_error
+    from codemods._prefilter import may_reference_legacy
+    from pfdtrain.cli.codemod import _excluded
+
+    root = path if path.is_dir() else path.parent
+    report = ScanReport(str(root.resolve()))
+
+    def shown(p: Path) -> str:
+        try:
+            return p.relative_to(root).as_posix()
+        except ValueError:
+            return p.as_posix()
+
+    files: list[Path] = []
+    if path.is_file():
+        files = [path]
+    else:
+        for folder, dirs, names in os.walk(path):
+            here = Path(folder)
+            dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
+                             and not (here / d / "pyvenv.cfg").exists() and not _excluded(here / d, path, exclude))
+            files += [here / n for n in sorted(names) if not _excluded(here / n, path, exclude)]
+    for file in files:
+        if file.suffix == ".py":
+            report.files_scanned += 1
+            try:
+                data = file.read_bytes()
+            except OSError as exc:
+                report.failed.append({"path": shown(file), "error": f"cannot read: {exc.strerror or exc}"})
+                continue
+            if not may_reference_legacy(data, file.resolve()):
+                continue
+            report.files_parsed += 1
+            try:
+                analysis = analyse_source(data, str(file.resolve()))
+            except (SyntaxError, ValueError) as exc:
+                report.failed.append({"path": shown(file), "error": parse_error(exc)})
+                continue
+            if analysis.findings:
+                report.references[shown(file)] = [f.as_dict() for f in analysis.findings]
+        elif file.suffix in CHECKPOINT_SUFFIXES and not file.name.startswith("."):
+            record = scan_checkpoint(file, shown(file))
+            if record is not None:
+                report.checkpoints.append(record)
+    return report
+
+
+def print_report(report: ScanReport, target: str, out: TextIO) -> None:
+    w = out.write
+    refs = report.references
+    n_refs = sum(len(v) for v in refs.values())
+    w(f"Legacy `training` references: {n_refs} in {len(refs)} of {report.files_scanned} Python files\n")
+    for path, items in sorted(refs.items()):
+        w(f"  {path}\n")
+        for ref in items:
+            arrow = f" -> {ref['target']}" if ref["target"] else ""
+            flag = "" if ref["status"] == "rewritten" else f"  [{ref['status'].upper()}]"
+            w(f"    {ref['line']:>5}  {ref['kind']:<15} {ref['legacy']}{arrow}{flag}\n")
+            if ref["status"] != "rewritten" and ref["message"]:
+                w(f"           {ref['message']}\n")
+    symbols = report.symbols()
+    if symbols:
+        w("\nBy symbol (uses, legacy name, where it goes):\n")
+        for item in symbols:
+            if item["mapped"]:
+                core = f"; core: {item['new']} ({item['status']})" if item["new"] else (
+                    "; no core replacement" if item["status"] == "removed" else "")
+                w(f"  {len(item['uses']):>4}  {item['legacy']} -> {item['compat']}{core}\n")
+            else:
+                w(f"  {len(item['uses']):>4}  {item['legacy']}  [UNMAPPED] {item['note']}\n")
+    for failure in report.failed:
+        w(f"  could not read {failure['path']}: {failure['error']}\n")
+    w(f"\nCheckpoint files: {len(report.checkpoints)}\n")
+    for c in report.checkpoints:
+        if c["error"]:
+            w(f"  {c['path']}: {c['serialization']}: {c['error']}\n")
+            continue
+        layout = c["layout"] or "unknown layout"
+        w(f"  {c['path']}: {layout} ({c['serialization']}, {c['size']} bytes)")
+        w(f" — {'; '.join(c['evidence'])}\n" if c["evidence"] else "\n")
+        if c["unsafe_globals"]:
+            w(f"      not plain data: {', '.join(c['unsafe_globals'])} (refused by weights-only loading; "
+              "migrate only a file you trust)\n")
+    commands = report.commands(target)
+    if commands:
+        w("\nCommands (dry runs: they print what would change and write nothing):\n")
+        for command in commands:
+            w(f"  {command}\n")
+
+
+def run_scan(path: Path, as_json: bool = False, exclude: Sequence[str] = (), out: Optional[TextIO] = None) -> int:
+    out = sys.stdout if out is None else out
+    report = scan(path, exclude)
+    target = str(path)
+    if as_json:
+        out.write(json.dumps(report.as_json(target), indent=2) + "\n")
+    else:
+        print_report(report, target, out)
+    return 0
