@@ -9,16 +9,40 @@ from pfdtrain.cli.app import app
 runner = CliRunner()
 
 
-def test_demo_trains_prints_a_metrics_table_and_the_checkpoint_path(tmp_path):
-    result = runner.invoke(app, ["demo", "--workdir", str(tmp_path), "--epochs", "1",
-                                 "--samples-per-class", "4", "--no-progress"])
+def _tree(root):
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+            and "__pycache__" not in p.parts and ".pytest_cache" not in p.parts}
+
+
+def test_demo_moves_the_example_project_end_to_end_and_leaves_the_original_alone(tmp_path):
+    from pfdtrain.cli.demo import bundled_project
+
+    original = _tree(bundled_project())
+    result = runner.invoke(app, ["demo", "--workdir", str(tmp_path), "--no-progress"])
     assert result.exit_code == 0, result.output
-    assert "Metrics per epoch" in result.output and "val_acc" in result.output
-    path = tmp_path / "checkpoints" / "demo-last.pt"
-    assert f"Checkpoint written to: {path}" in result.output.replace("\n", "")
-    raw = torch.load(path, weights_only=True)
-    assert raw["format"] == "pfdtrain.checkpoint" and raw["training"]["epoch"] == 1
-    assert raw["model"]["config"] == {"num_classes": 11, "channels": 16, "in_channels": 1}
+    out = result.output
+    for step in ("1. scan", "2. codemod", "3. migrate-checkpoint", "4. resume", "before and after"):
+        assert step in out
+    copy = tmp_path / "legacy_project"
+    # the codemod rewrote every legacy import of the copy
+    sources = "".join(p.read_text() for p in copy.rglob("*.py"))
+    assert "from training." not in sources and "from pfdtrain.compat." in sources
+    # both v1 checkpoints are v2 now, with verified backups next to them
+    for rel in ("checkpoints/cnn/best_model.pth", "checkpoints/pinn/pinn_best.pth"):
+        assert torch.load(copy / rel, weights_only=True)["format"] == "pfdtrain.checkpoint"
+        assert (copy / f"{rel}.v1.bak").read_bytes() == original[rel]
+    resumed = torch.load(copy / "checkpoints/cnn/resumed.pt", weights_only=True)
+    migrated = torch.load(copy / "checkpoints/cnn/best_model.pth", weights_only=True)
+    assert resumed["training"]["epoch"] == migrated["training"]["epoch"] + 1  # one more epoch
+    assert _tree(bundled_project()) == original  # the bundled project is never touched
+
+
+def test_demo_refuses_a_folder_it_did_not_create(tmp_path):
+    (tmp_path / "legacy_project").mkdir()
+    (tmp_path / "legacy_project" / "mine.txt").write_text("keep me")
+    result = runner.invoke(app, ["demo", "--workdir", str(tmp_path), "--no-progress"])
+    assert result.exit_code == 1 and "was not made by the demo" in result.output
+    assert (tmp_path / "legacy_project" / "mine.txt").read_text() == "keep me"
 
 
 def test_console_scripts_are_installed():

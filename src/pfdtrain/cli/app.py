@@ -33,16 +33,20 @@ def _root(
 
 @app.command()
 def demo(
-    workdir: Path = typer.Option(Path("pfdtrain_demo"), "--workdir", "-w", help="Folder for the run's checkpoint and logs."),
-    epochs: int = typer.Option(5, min=1, help="Training epochs."),
-    samples_per_class: int = typer.Option(48, min=2, help="Generated signals per fault class."),
-    seed: int = typer.Option(0, help="Seed for data, weights and shuffling."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show the progress bar."),
+    workdir: Path = typer.Option(Path("pfdtrain_demo"), "--workdir", "-w",
+                                 help="Folder for the demo's copy of the example project."),
+    project: Optional[Path] = typer.Option(None, "--project", exists=True, file_okay=False,
+                                           help="Legacy-style project to use instead of examples/legacy_project."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
-    """Train a small 1-D CNN on generated 11-class vibration signals; print metrics and the checkpoint path."""
-    from pfdtrain.cli.demo import run_demo
+    """Move a legacy-style project to pfdtrain: scan, codemod, migrate its checkpoints, resume training."""
+    from pfdtrain.cli.demo import DemoError, run_demo
 
-    run_demo(workdir=workdir, epochs=epochs, samples_per_class=samples_per_class, seed=seed, progress=progress)
+    try:
+        run_demo(workdir=workdir, project=project, progress=progress)
+    except DemoError as exc:
+        typer.echo(f"pfdtrain demo: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 @app.command("migrate-checkpoint")
