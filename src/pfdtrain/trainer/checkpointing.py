@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 import torch
 
 from pfdtrain import checkpoint as ckpt
-from pfdtrain.checkpoint.random_state import plain_random_state, snapshot_random_state
 
 if TYPE_CHECKING:  # pragma: no cover
     from pfdtrain.trainer.trainer import Trainer
@@ -40,15 +39,24 @@ def capture_loader_and_rng_state(trainer: "Trainer") -> dict[str, Any]:
     plain data when a mid-epoch checkpoint is actually written.
     """
     return {
-        "random_state": snapshot_random_state(),
+        # only torch's streams shape an epoch's shuffling (samplers and worker seeds draw from them);
+        # Python's and NumPy's states are restored from the save-time snapshot after the replay
+        "random_state": {"torch": torch.get_rng_state(), "cuda": _cuda_states()},
         "loader_generators": {k: g.get_state() for k, g in _loader_generators(trainer.train_dataloader).items()},
     }
 
 
+def _cuda_states() -> list[torch.Tensor]:
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        return [state.clone() for state in torch.cuda.get_rng_state_all()]
+    return []
+
+
 def _plain_epoch_start(state: dict[str, Any] | None) -> dict[str, Any] | None:
-    if state is None or isinstance(state.get("random_state"), dict):
-        return state
-    return {**state, "random_state": plain_random_state(state["random_state"])}
+    if state is None:
+        return None
+    rng = state["random_state"]
+    return {**state, "random_state": {"torch": rng["torch"].clone(), "cuda": list(rng["cuda"])}}
 
 
 def _restore_loader_and_rng_state(trainer: "Trainer", state: dict[str, Any]) -> None:
