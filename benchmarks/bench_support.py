@@ -31,3 +31,19 @@ def report(benchmark, name: str, ratio: float, target: float | None, candidate_s
                                  "candidate_s": candidate_s, "baseline_s": baseline_s})
     goal = f"target <= {target}x; " if target is not None else ""
     print(f"\n{name}: {ratio:.3f}x ({goal}candidate {candidate_s * 1e3:.1f} ms, baseline {baseline_s * 1e3:.1f} ms)")
+
+
+def tiny_mlp_workload():
+    """The overhead benchmarks' workload: an MLP on 4,096 inputs of length 64, batch 32, 11 classes."""
+    import torch
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(4096, 64, generator=g)
+    y = torch.randint(0, 11, (4096,), generator=g)
+    loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=False)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 11))
+    return model, loader
+

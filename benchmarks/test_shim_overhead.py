@@ -11,19 +11,14 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 
-from bench_support import interleaved_ratio, report
+from bench_support import interleaved_ratio, report, tiny_mlp_workload
 from pfdtrain.compat.cnn_trainer import CNNTrainer
 
 
 def _workload():
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(4096, 64, generator=g)
-    y = torch.randint(0, 11, (4096,), generator=g)
-    loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=False)
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 11))
+    model, loader = tiny_mlp_workload()
     return model, torch.optim.SGD(model.parameters(), lr=0.01), loader
 
 

@@ -11,20 +11,10 @@ import io
 import pytest
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader
 
-from bench_support import interleaved_ratio, report
+from bench_support import interleaved_ratio, report, tiny_mlp_workload
 from pfdtrain import Trainer
-
-
-def _workload():
-    g = torch.Generator().manual_seed(0)
-    x = torch.randn(4096, 64, generator=g)
-    y = torch.randint(0, 11, (4096,), generator=g)
-    loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=False)
-    torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 11))
-    return model, loader
 
 
 def plain_epoch(model: nn.Module, opt: torch.optim.Optimizer, loader: DataLoader) -> tuple[float, float]:
@@ -46,7 +36,7 @@ def plain_epoch(model: nn.Module, opt: torch.optim.Optimizer, loader: DataLoader
 
 
 def _trainer_epoch(progress: bool):
-    model, loader = _workload()
+    model, loader = tiny_mlp_workload()
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     callbacks = []
     if progress:
@@ -65,7 +55,7 @@ def _trainer_epoch(progress: bool):
 
 
 def _plain():
-    model, loader = _workload()
+    model, loader = tiny_mlp_workload()
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
     return lambda: plain_epoch(model, opt, loader)
 

@@ -225,31 +225,38 @@ def check(expected: Any, actual: Any, tol: Tol, path: str = "", *, full_hparams:
         if not isinstance(actual, list):
             _fail(path, f"expected list, got {type_name(actual)}")
         return _check_seq(expected, actual, tol, path, kw)
+    if check_plain(expected, actual, tol, path):
+        return None
+    raise TypeError(f"{path}: cannot compare encoded value {expected!r}")
+
+
+def check_plain(expected: Any, actual: Any, tol: Tol, path: str) -> bool:
+    """Compare a plain JSON value (None, bool, int, float, str); False if ``expected`` is not one."""
     if expected is None:
         if actual is not None:
-            _fail(path, f"expected None, got {type_name(actual)}")
-        return None
+            _fail(path, f"expected None, got {type_name(actual)} {actual!r}")
+        return True
     if isinstance(expected, bool):
         if not isinstance(actual, (bool, np.bool_)) or bool(actual) != expected:
             _fail(path, f"expected {expected!r}, got {actual!r}")
-        return None
+        return True
     if isinstance(expected, int):
         if isinstance(actual, (bool, np.bool_)) or not isinstance(actual, (int, np.integer)):
             _fail(path, f"expected int {expected!r}, got {type_name(actual)} {actual!r}")
         if int(actual) != expected:
             _fail(path, f"{actual!r} != {expected!r}")
-        return None
+        return True
     if isinstance(expected, float):
         if isinstance(actual, (bool, np.bool_)) or not isinstance(actual, (float, np.floating)):
             _fail(path, f"expected float {expected!r}, got {type_name(actual)} {actual!r}")
         if not tol.close(float(actual), expected):
             _fail(path, f"{float(actual)!r} != {expected!r} (rtol={tol.rtol}, atol={tol.atol})")
-        return None
+        return True
     if isinstance(expected, str):
         if actual != expected:
             _fail(path, f"{actual!r} != {expected!r}")
-        return None
-    raise TypeError(f"{path}: cannot compare encoded value {expected!r}")
+        return True
+    return False
 
 
 def _check_seq(expected: list, actual: Any, tol: Tol, path: str, kw: dict) -> None:

@@ -30,7 +30,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
-from golden_codec import Tol, type_name
+from golden_codec import Tol, check_plain, type_name
 from legacy_resolver import resolve
 
 ROOT = Path(__file__).resolve().parents[2] / "golden" / "training"
@@ -413,34 +413,9 @@ class Comparer:
                 _fail(path, f"expected list, got {type_name(actual)}")
             self._seq(expected, actual, path)
             return None
-        if expected is None:
-            if actual is not None:
-                _fail(path, f"expected None, got {type_name(actual)} {actual!r}")
-            return None
-        if isinstance(expected, bool):
-            if not isinstance(actual, (bool, np.bool_)) or bool(actual) != expected:
-                _fail(path, f"expected {expected!r}, got {actual!r}")
-            return None
-        if isinstance(expected, int):
-            if isinstance(actual, (bool, np.bool_)) or not isinstance(actual, (int, np.integer)):
-                _fail(path, f"expected int {expected!r}, got {type_name(actual)} {actual!r}")
-            if int(actual) != expected:
-                _fail(path, f"{actual!r} != {expected!r}")
-            return None
-        if isinstance(expected, float):
-            self._float(expected, actual, path)
-            return None
-        if isinstance(expected, str):
-            if actual != expected:
-                _fail(path, f"{actual!r} != {expected!r}")
+        if check_plain(expected, actual, self.tol, path):
             return None
         raise TypeError(f"{path}: cannot compare encoded value {expected!r}")
-
-    def _float(self, expected: float, actual: Any, path: str) -> None:
-        if isinstance(actual, (bool, np.bool_)) or not isinstance(actual, (float, np.floating)):
-            _fail(path, f"expected float {expected!r}, got {type_name(actual)} {actual!r}")
-        if not self.tol.close(float(actual), expected):
-            _fail(path, f"{float(actual)!r} != {expected!r} (rtol={self.tol.rtol}, atol={self.tol.atol})")
 
     def _seq(self, expected: list, actual: Any, path: str) -> None:
         if len(actual) != len(expected):
