@@ -9,20 +9,26 @@ from typing import Callable
 
 def interleaved_ratio(candidate: Callable[[], object], baseline: Callable[[], object], rounds: int = 7,
                       warmup: int = 1) -> tuple[float, float, float]:
-    """Median time of candidate / median time of baseline, alternating runs to cancel drift."""
+    """Median of per-round ratios candidate/baseline; returns (ratio, median candidate s, median baseline s).
+
+    Each round times both back to back, in alternating order (ABBA), so slow drift of the machine
+    (another process, frequency changes) and any first-runner advantage cancel within a round.
+    """
     for _ in range(warmup):
         baseline()
         candidate()
-    cand, base = [], []
-    for _ in range(rounds):
-        t = time.perf_counter()
-        baseline()
-        base.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        candidate()
-        cand.append(time.perf_counter() - t)
-    c, b = statistics.median(cand), statistics.median(base)
-    return c / b, c, b
+    ratios, cand, base = [], [], []
+    for i in range(rounds):
+        order = (baseline, candidate) if i % 2 == 0 else (candidate, baseline)
+        times = {}
+        for fn in order:
+            t = time.perf_counter()
+            fn()
+            times[fn] = time.perf_counter() - t
+        cand.append(times[candidate])
+        base.append(times[baseline])
+        ratios.append(times[candidate] / times[baseline])
+    return statistics.median(ratios), statistics.median(cand), statistics.median(base)
 
 
 def report(benchmark, name: str, ratio: float, target: float | None, candidate_s: float, baseline_s: float) -> None:

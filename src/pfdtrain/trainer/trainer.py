@@ -154,6 +154,9 @@ class Trainer:
         self._resume_batches = 0
         self._resume_state: dict[str, Any] | None = None
         self._recent_losses: list[tuple[torch.Tensor, int, int]] = []
+        #: True while every checked loss is also the task's logged ``loss`` metric (then the epoch
+        #: mean of that metric being finite proves every one of them was finite).
+        self._recent_losses_are_logged = True
         self._epoch_finished = False
         self._in_train_epoch = False
         self._skip_step = False
@@ -449,9 +452,13 @@ class Trainer:
 
     def _end_train_epoch(self) -> None:
         self._in_train_epoch = False
-        self._flush_nonfinite()
         reduce = self.distributed.reduce_sums if self.distributed else None
-        train = {f"train_{k}": v for k, v in self._train_metrics.compute(reduce).items()}
+        means = self._train_metrics.compute(reduce)
+        if self._recent_losses_are_logged and math.isfinite(means.get("loss", math.nan)):
+            self._recent_losses = []  # a finite epoch mean of the logged losses: every loss was finite
+        else:
+            self._flush_nonfinite()
+        train = {f"train_{k}": v for k, v in means.items()}
         self.callback_metrics.update(train)
         val: dict[str, float] = {}
         if self.val_dataloader is not None and (self.current_epoch + 1) % self.check_val_every_n_epoch == 0:
@@ -518,6 +525,7 @@ class Trainer:
             return
         if detached is None:
             detached = loss.detach()
+            self._recent_losses_are_logged = False
         self._recent_losses.append((detached, self.global_step, self.batch_idx))
 
     def _flush_nonfinite(self) -> None:
