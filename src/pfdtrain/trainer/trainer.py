@@ -9,9 +9,6 @@ one optimizer step. Extension points are marked ``# hook:`` (callbacks), ``# plu
 from __future__ import annotations
 
 import contextlib
-import difflib
-import inspect
-import itertools
 import math
 import warnings
 from pathlib import Path
@@ -27,7 +24,7 @@ from pfdtrain.plugins.base import DistributedPlugin, Plugin, PrecisionPlugin
 from pfdtrain.seed import seed_everything
 from pfdtrain.tasks.base import StepOutput, Task
 from pfdtrain.tasks.classification import ClassificationTask
-from pfdtrain.trainer import checkpointing
+from pfdtrain.trainer import arguments, checkpointing
 from pfdtrain.trainer.accumulator import MetricAccumulator
 from pfdtrain.trainer.devices import resolve_device
 from pfdtrain.trainer.scheduling import SchedulerConfig, build_scheduler_config
@@ -90,15 +87,15 @@ class Trainer:
         **unknown: Any,
     ) -> None:
         if unknown:
-            raise _unknown_argument_error(type(self), unknown)
+            raise arguments.unknown_argument_error(type(self), unknown)
         if not isinstance(model, nn.Module):
             raise ConfigurationError(
                 f"Trainer needs an nn.Module as model; received {type(model).__name__}."
             )
-        _check_positive("max_epochs", max_epochs, allow_none=True, allow_zero=True)
-        _check_positive("max_steps", max_steps, allow_none=True, allow_zero=True)
-        _check_positive("check_val_every_n_epoch", check_val_every_n_epoch)
-        _check_positive("log_every_n_steps", log_every_n_steps)
+        arguments.check_positive("max_epochs", max_epochs, allow_none=True, allow_zero=True)
+        arguments.check_positive("max_steps", max_steps, allow_none=True, allow_zero=True)
+        arguments.check_positive("check_val_every_n_epoch", check_val_every_n_epoch)
+        arguments.check_positive("log_every_n_steps", log_every_n_steps)
         if on_nonfinite not in NONFINITE_POLICIES:
             raise ConfigurationError(
                 f"on_nonfinite must be one of {list(NONFINITE_POLICIES)}; received {on_nonfinite!r}."
@@ -116,17 +113,17 @@ class Trainer:
         self._scheduler_interval = scheduler_interval
         self._scheduler_monitor = scheduler_monitor
         self.task: Task = task if task is not None else ClassificationTask()
-        self.plugins: list[Plugin] = _check_plugins(plugins)
+        self.plugins: list[Plugin] = arguments.check_plugins(plugins)
         self.precision_plugin: PrecisionPlugin = self._role("precision") or PrecisionPlugin()
         #: fp32 with the default plugin: forward, backward and step need no precision handling.
         self._plain_precision = type(self.precision_plugin) is PrecisionPlugin
         self.distributed: DistributedPlugin | None = self._role("distributed")
-        callbacks = [_as_callback(cb) for cb in callbacks]
+        callbacks = [arguments.as_callback(cb) for cb in callbacks]
         if enable_progress_bar and not any(getattr(cb, "is_progress_bar", False) for cb in callbacks):
             from pfdtrain.callbacks.progress import ProgressBar
 
             callbacks.append(ProgressBar())
-        self.callbacks = CallbackList(_checkpoint_writers_last(callbacks))
+        self.callbacks = CallbackList(arguments.checkpoint_writers_last(callbacks))
         self.max_epochs = max_epochs if max_epochs is not None or max_steps is not None else DEFAULT_MAX_EPOCHS
         self.max_steps = max_steps
         self.seed = seed
@@ -151,7 +148,6 @@ class Trainer:
         self.num_training_batches: int | None = None
         self._train_metrics = MetricAccumulator()
         self._epoch_start_state: dict[str, Any] | None = None
-        self._resume_batches = 0
         self._resume_state: dict[str, Any] | None = None
         self._recent_losses: list[tuple[torch.Tensor, int, int]] = []
         #: True while every checked loss is also the task's logged ``loss`` metric (then the epoch
@@ -265,10 +261,10 @@ class Trainer:
     def _setup(self, stage: str, train_loader: Any, val_loader: Any) -> None:
         self.stage = stage
         if train_loader is not None:
-            _check_loader("train_loader", train_loader)
+            arguments.check_loader("train_loader", train_loader)
         if val_loader is not None:
-            _check_loader("val_loader", val_loader)
-        if not _on_device(self.model, self.device):
+            arguments.check_loader("val_loader", val_loader)
+        if not arguments.on_device(self.model, self.device):
             self.model.to(self.device)
         if stage == "fit" and self.optimizer is None:
             self.optimizer = self._build_optimizer()
@@ -285,7 +281,7 @@ class Trainer:
         if stage == "fit":
             self.train_dataloader = train_loader
             self.val_dataloader = val_loader
-            self.num_training_batches = _safe_len(train_loader)
+            self.num_training_batches = arguments.safe_len(train_loader)
 
     def _build_optimizer(self) -> torch.optim.Optimizer:
         opt = self._optimizer_arg
@@ -558,90 +554,3 @@ class Trainer:
         else:
             warnings.warn(f"Non-finite loss ({value}) at {where}: stopping training.", stacklevel=2)
             self.should_stop = True
-
-
-# ---------------------------------------------------------------------- helpers
-
-
-def _unknown_argument_error(cls: type, unknown: dict[str, Any]) -> ConfigurationError:
-    valid = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "unknown")]
-    parts = []
-    for name in unknown:
-        close = difflib.get_close_matches(name, valid, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        parts.append(f"{name!r}{hint}")
-    return ConfigurationError(
-        f"{cls.__name__} got unknown argument(s) {', '.join(parts)}. Valid arguments: {', '.join(valid)}."
-    )
-
-
-def _check_positive(name: str, value: Any, allow_none: bool = False, allow_zero: bool = False) -> None:
-    if value is None and allow_none:
-        return
-    low = 0 if allow_zero else 1
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise ConfigurationError(f"{name} must be an int >= {low}; received {value!r}.")
-
-
-def _check_plugins(plugins: Sequence[Plugin]) -> list[Plugin]:
-    plugins = list(plugins)
-    roles: dict[str, Plugin] = {}
-    for plugin in plugins:
-        if not isinstance(plugin, Plugin):
-            raise ConfigurationError(
-                f"plugins must be pfdtrain.plugins.Plugin instances; received {type(plugin).__name__}."
-            )
-        if plugin.role is not None:
-            if plugin.role in roles:
-                raise ConfigurationError(
-                    f"Two plugins fill the {plugin.role!r} role: {type(roles[plugin.role]).__name__} and "
-                    f"{type(plugin).__name__}; keep one."
-                )
-            roles[plugin.role] = plugin
-    return plugins
-
-
-def _as_callback(cb: Any) -> Callback:
-    """A core Callback as is; a legacy one (``training.callbacks`` / ``training.cnn_callbacks``, or a
-    plain ``f(trainer, metrics)``) wrapped by ``adapt_callback``; anything else is refused."""
-    if isinstance(cb, Callback):
-        return cb
-    from pfdtrain.compat.callbacks import adapt_callback, is_legacy_callback
-
-    if is_legacy_callback(cb):
-        return adapt_callback(cb)
-    raise ConfigurationError(
-        f"callbacks must be pfdtrain.callbacks.Callback instances; received {type(cb).__name__}. "
-        "Legacy callbacks are adapted by pfdtrain.compat.callbacks.adapt_callback()."
-    )
-
-
-def _checkpoint_writers_last(callbacks: list[Callback]) -> list[Callback]:
-    """Checkpoint writers run after the others so a checkpoint captures their state of the same moment."""
-    others = [cb for cb in callbacks if not getattr(cb, "writes_checkpoints", False)]
-    writers = [cb for cb in callbacks if getattr(cb, "writes_checkpoints", False)]
-    return others + writers
-
-
-def _check_loader(name: str, loader: Any) -> None:
-    if isinstance(loader, (torch.Tensor, str, bytes)) or not hasattr(loader, "__iter__"):
-        raise ConfigurationError(
-            f"{name} must be an iterable of batches such as a torch.utils.data.DataLoader; received "
-            f"{type(loader).__name__}. Wrap tensors with DataLoader(TensorDataset(x, y), batch_size=32)."
-        )
-
-
-def _on_device(model: nn.Module, device: torch.device) -> bool:
-    """True when every parameter and buffer already lives on ``device`` (``.to`` would be a no-op)."""
-    index = device.index if device.index is not None else (torch.cuda.current_device() if device.type == "cuda" else None)
-    for tensor in itertools.chain(model.parameters(), model.buffers()):
-        if tensor.device.type != device.type or (index is not None and tensor.device.index != index):
-            return False
-    return True
-
-
-def _safe_len(loader: Any) -> int | None:
-    try:
-        return len(loader)
-    except TypeError:
-        return None
