@@ -53,4 +53,4 @@ def test_compat_package_imports_nothing_eagerly():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}).stdout
     # pfdtrain/__init__ reads only its version string; nothing heavy (no torch) may load
-    assert out.strip() == "['pfdtrain._version', 'pfdtrain.compat']"
+    assert out.strip() == "['pfdtrain._lazy', 'pfdtrain._version', 'pfdtrain.compat']"

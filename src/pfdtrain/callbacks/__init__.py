@@ -6,8 +6,9 @@ that importing the protocol (done by the Trainer and the legacy shims) stays che
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pfdtrain._lazy import lazy_exports
 
 from pfdtrain.callbacks.base import HOOKS, Callback, CallbackList
 
@@ -39,13 +40,4 @@ _LAZY = {
 __all__ = ["HOOKS", "Callback", "CallbackList", *sorted(_LAZY)]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'pfdtrain.callbacks' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY, __all__)

@@ -14,8 +14,9 @@ the extra raises :class:`pfdtrain.errors.MissingExtraError` naming it.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pfdtrain._lazy import lazy_exports
 
 if TYPE_CHECKING:  # pragma: no cover
     from pfdtrain.hpo.defaults import default_search_space
@@ -45,13 +46,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'pfdtrain.hpo' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _LAZY, __all__)
