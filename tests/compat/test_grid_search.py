@@ -8,32 +8,11 @@ import numpy as np
 import pytest
 
 from pfdtrain.errors import ConfigurationError
+from estimator_testing import Threshold, threshold_data
 
 optuna = pytest.importorskip("optuna")
 grid_search = pytest.importorskip("pfdtrain.compat.grid_search")
 GridSearchOptimizer = grid_search.GridSearchOptimizer
-
-
-class Threshold:
-    """scikit-learn-style: predicts X[:, feature] > threshold; only feature=1, threshold=0.3 is perfect."""
-
-    def __init__(self, feature=0, threshold=0.0):
-        self.feature, self.threshold = feature, threshold
-
-    def get_params(self, deep=True):
-        return {"feature": self.feature, "threshold": self.threshold}
-
-    def set_params(self, **params):
-        for k, v in params.items():
-            setattr(self, k, v)
-        return self
-
-    def fit(self, X, y):
-        self.fitted_ = True
-        return self
-
-    def predict(self, X):
-        return (X[:, self.feature] > self.threshold).astype(int)
 
 
 class Wrapper:
@@ -48,8 +27,7 @@ GRID = {"feature": [0, 1], "threshold": [-0.5, 0.3, 0.9]}
 
 @pytest.fixture
 def data():
-    X = np.random.default_rng(0).uniform(-1, 1, (150, 2))
-    return X, (X[:, 1] > 0.3).astype(int)
+    return threshold_data(150)
 
 
 @pytest.fixture

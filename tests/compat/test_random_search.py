@@ -6,6 +6,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
+from estimator_testing import Threshold, threshold_data
 
 optuna = pytest.importorskip("optuna")
 random_search = pytest.importorskip("pfdtrain.compat.random_search")
@@ -13,32 +14,12 @@ RandomSearchOptimizer = random_search.RandomSearchOptimizer
 uniform, randint = random_search.uniform, random_search.randint
 
 
-class Threshold:
-    def __init__(self, feature=0, threshold=0.0):
-        self.feature, self.threshold = feature, threshold
-
-    def get_params(self, deep=True):
-        return {"feature": self.feature, "threshold": self.threshold}
-
-    def set_params(self, **params):
-        for k, v in params.items():
-            setattr(self, k, v)
-        return self
-
-    def fit(self, X, y):
-        return self
-
-    def predict(self, X):
-        return (X[:, self.feature] > self.threshold).astype(int)
-
-
 DISTRIBUTIONS = {"feature": randint(0, 2), "threshold": uniform(-1, 2)}
 
 
 @pytest.fixture
 def data():
-    X = np.random.default_rng(0).uniform(-1, 1, (150, 2))
-    return X, (X[:, 1] > 0.3).astype(int)
+    return threshold_data(150)
 
 
 def test_search_is_repeatable_with_random_state(data, capsys):

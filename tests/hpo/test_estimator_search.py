@@ -5,37 +5,14 @@ import pytest
 
 from pfdtrain.errors import ConfigurationError
 from pfdtrain.hpo import BayesianSearch, EstimatorSearch, GridSearch, RandomSearch, uniform
+from estimator_testing import Threshold, threshold_data
 
 optuna = pytest.importorskip("optuna")
 
 
-class Threshold:
-    """Predicts 1 where X[:, feature] > threshold; only feature=1, threshold=0.3 is perfect."""
-
-    def __init__(self, feature=0, threshold=0.0):
-        self.feature, self.threshold = feature, threshold
-        self.fits = 0
-
-    def get_params(self, deep=True):
-        return {"feature": self.feature, "threshold": self.threshold}
-
-    def set_params(self, **params):
-        for k, v in params.items():
-            setattr(self, k, v)
-        return self
-
-    def fit(self, X, y):
-        self.fits += 1
-        return self
-
-    def predict(self, X):
-        return (X[:, self.feature] > self.threshold).astype(int)
-
-
 @pytest.fixture
 def data():
-    X = np.random.default_rng(0).uniform(-1, 1, (120, 2))
-    return X, (X[:, 1] > 0.3).astype(int)
+    return threshold_data(120)
 
 
 def test_grid_search_finds_the_right_params_and_reports_like_scikit_learn(data):
