@@ -57,7 +57,7 @@ def test_terminal_renders_a_bar_with_loss_and_metrics(make_trainer):
 
 
 def test_terminal_with_validation_and_transient_bar(make_trainer):
-    console, _ = _console(True, width=120)
+    console, buffer = _console(True, width=120)
     trainer = make_trainer(num_training_batches=None)  # unknown length
     bar = ProgressBar(refresh_rate=0, leave=False, console=console)
     bar.on_train_epoch_start(trainer)
@@ -68,6 +68,9 @@ def test_terminal_with_validation_and_transient_bar(make_trainer):
     trainer.history.append({"epoch": 0, **METRICS})
     bar.on_train_epoch_end(trainer)
     bar.on_fit_end(trainer)
+    assert "Validation" in buffer.getvalue()  # the validation bar was drawn
+    assert "train_loss=0.1234" not in buffer.getvalue()  # leave=False: no summary line stays
+    assert bar._progress is None
 
 
 class CountingLoss:
