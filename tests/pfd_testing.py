@@ -36,3 +36,13 @@ def make_model(seed: int = 0, **kw) -> TinyNet:
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         return TinyNet(**kw)
+
+
+def weights_only_roundtrip(obj):
+    """``obj`` through ``torch.save`` and ``torch.load(weights_only=True)``, as a v2 checkpoint stores it."""
+    import io
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    buffer.seek(0)
+    return torch.load(buffer, weights_only=True)

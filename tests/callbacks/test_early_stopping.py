@@ -1,4 +1,3 @@
-import io
 import math
 
 import pytest
@@ -6,18 +5,11 @@ import torch
 
 from pfdtrain.callbacks import CallbackList, EarlyStopping
 from pfdtrain.errors import ConfigurationError
+from pfd_testing import weights_only_roundtrip
 
 
 def _epochs(values, key="val_loss"):
     return [{"train_loss": 1.0, key: v} for v in values]
-
-
-def _roundtrip(state):
-    """Through torch.save/torch.load(weights_only=True), as a v2 checkpoint stores it."""
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    buffer.seek(0)
-    return torch.load(buffer, weights_only=True)
 
 
 @pytest.mark.parametrize(
@@ -143,7 +135,7 @@ def test_resumed_callback_continues_identically(make_trainer):
     first = EarlyStopping(patience=3, restore_best_weights=True)
     t1 = make_trainer()
     t1.fit([first], _epochs(values[:5]))
-    state = _roundtrip(first.state_dict())
+    state = weights_only_roundtrip(first.state_dict())
     resumed = EarlyStopping(patience=3, restore_best_weights=True)
     resumed.load_state_dict(state)
     t2 = make_trainer(current_epoch=5)
@@ -162,7 +154,7 @@ def test_fresh_callback_from_mid_run_state_matches_wait_count(make_trainer):
     es = EarlyStopping(patience=4)
     make_trainer().fit([es], _epochs([1.0, 1.1, 1.2]))
     other = EarlyStopping(patience=4)
-    other.load_state_dict(_roundtrip(es.state_dict()))
+    other.load_state_dict(weights_only_roundtrip(es.state_dict()))
     assert (other.wait_count, other.best_score, other.stopped_epoch) == (2, 1.0, None)
 
 

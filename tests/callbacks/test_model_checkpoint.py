@@ -1,10 +1,10 @@
-import io
 
 import pytest
 import torch
 
 from pfdtrain.callbacks import CallbackList, ModelCheckpoint
 from pfdtrain.errors import ConfigurationError
+from pfd_testing import weights_only_roundtrip
 
 
 def _epochs(values, key="val_loss"):
@@ -13,13 +13,6 @@ def _epochs(values, key="val_loss"):
 
 def _files(folder):
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
-
-
-def _roundtrip(state):
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    buffer.seek(0)
-    return torch.load(buffer, weights_only=True)
 
 
 @pytest.mark.parametrize(
@@ -196,7 +189,7 @@ def test_resumed_bookkeeping_matches_an_uninterrupted_run(make_trainer, tmp_path
     t1 = make_trainer()
     t1.fit([first], _epochs(scores[:3]))
     resumed = ModelCheckpoint(dirpath=tmp_path / "b", filename="{epoch}", monitor="val_loss", save_top_k=2, save_last=True)
-    resumed.load_state_dict(_roundtrip(first.state_dict()))
+    resumed.load_state_dict(weights_only_roundtrip(first.state_dict()))
     t2 = make_trainer(current_epoch=3, global_step=12)
     t2.fit([resumed], _epochs(scores[3:]))
 
@@ -255,7 +248,7 @@ def test_class_attributes_and_state_key():
         assert text in b.state_key
     assert "100" in c.state_key
     CallbackList([a, b, c])
-    state = _roundtrip(a.state_dict())
+    state = weights_only_roundtrip(a.state_dict())
     assert set(state) >= {"best_model_path", "best_model_score", "best_k_models", "last_model_path", "kth_best_model_path"}
 
 

@@ -1,5 +1,4 @@
 import argparse
-import io
 import math
 import pathlib
 from collections import OrderedDict, namedtuple
@@ -9,13 +8,7 @@ import pytest
 import torch
 
 from pfdtrain.checkpoint import CheckpointFormatError, validate_plain_data
-
-
-def _weights_only_roundtrip(obj):
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    buffer.seek(0)
-    return torch.load(buffer, weights_only=True)
+from pfd_testing import weights_only_roundtrip
 
 
 PLAIN_VALUES = {
@@ -38,7 +31,7 @@ PLAIN_VALUES["optimizer_state"] = _opt.state_dict()
 def test_plain_values_pass_and_really_load_with_weights_only(name):
     value = PLAIN_VALUES[name]
     validate_plain_data({"extra": {"v": value}})
-    _weights_only_roundtrip({"extra": {"v": value}})  # the validator must not be stricter than needed
+    weights_only_roundtrip({"extra": {"v": value}})  # the validator must not be stricter than needed
 
 
 Point = namedtuple("Point", "x y")
@@ -75,7 +68,7 @@ def test_rejected_values_really_fail_weights_only_loading(name):
     # Pins the validator to reality: each rejected value breaks torch.load(weights_only=True).
     value = BAD_VALUES[name][0]
     with pytest.raises(Exception):
-        _weights_only_roundtrip({"v": value})
+        weights_only_roundtrip({"v": value})
 
 
 def test_exact_message_for_a_namespace_in_extra():

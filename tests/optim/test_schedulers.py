@@ -1,10 +1,10 @@
-import io
 import math
 
 import pytest
 import torch
 
 from pfdtrain.optim import SCHEDULERS, LinearWarmup, create_scheduler
+from pfd_testing import weights_only_roundtrip
 
 
 def _opt(lr=0.1):
@@ -44,10 +44,7 @@ def test_every_name_builds_a_torch_scheduler_with_plain_data_state():
         for _ in range(3):
             opt.step()
             sched.step(1.0) if name == "plateau" else sched.step()
-        buffer = io.BytesIO()
-        torch.save(sched.state_dict(), buffer)
-        buffer.seek(0)
-        torch.load(buffer, weights_only=True)  # plain data only: no lambdas, no objects
+        weights_only_roundtrip(sched.state_dict())  # plain data only: no lambdas, no objects
 
 
 def test_unknown_name_lists_valid_names_and_unknown_keyword_fails():
