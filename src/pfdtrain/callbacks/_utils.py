@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -102,24 +101,14 @@ def is_improvement(current: float, best: float, mode: str, min_delta: float = 0.
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and ``os.replace``.
+    """Write ``text`` (UTF-8) to ``path`` with :func:`pfdtrain.checkpoint.atomic.atomic_write`.
 
     A reader (or a crash) never sees a half-written file: it sees the old file or the new one.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from pfdtrain.checkpoint.atomic import atomic_write
+
+    data = text.encode("utf-8")
+    atomic_write(path, lambda handle: handle.write(data))
 
 
 def default_dir(trainer: "Trainer", given: str | os.PathLike | None, sub: str) -> Path:

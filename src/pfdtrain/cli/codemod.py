@@ -17,9 +17,7 @@ import contextlib
 import difflib
 import fnmatch
 import os
-import stat
 import sys
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,23 +130,12 @@ def replace_atomically(path: Path, data: bytes, expected: Optional[bytes] = None
     it over ``path``: the file is the old one or the new one, never half. A symlink is followed
     (its target is replaced, the link stays). ``expected``: the bytes the rewrite was computed
     from; if the file no longer holds them, nothing is written (:class:`ChangedOnDisk`)."""
+    from pfdtrain.checkpoint.atomic import atomic_write
+
     target = Path(os.path.realpath(path))
-    mode = stat.S_IMODE(target.stat().st_mode)
     if expected is not None and target.read_bytes() != expected:
         raise ChangedOnDisk(f"{path} changed on disk while the codemod ran; not written")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".pfdtrain-tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
+    atomic_write(target, lambda handle: handle.write(data))  # keeps the file's permissions
 
 def unified_diff(path: str, old: bytes, new: bytes) -> str:
     """A ``git apply``-able diff; decoded with the file's own encoding when it declares one."""
