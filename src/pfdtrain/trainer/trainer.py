@@ -118,6 +118,9 @@ class Trainer:
         #: fp32 with the default plugin: forward, backward and step need no precision handling.
         self._plain_precision = type(self.precision_plugin) is PrecisionPlugin
         self.distributed: DistributedPlugin | None = self._role("distributed")
+        accumulation = self._role("accumulation")
+        #: Legacy accumulation windows (see AccumulationPlugin); read on every batch, so kept here.
+        self._legacy_windows = accumulation is not None and accumulation.partial_window == "drop"
         callbacks = [arguments.as_callback(cb) for cb in callbacks]
         if enable_progress_bar and not any(getattr(cb, "is_progress_bar", False) for cb in callbacks):
             from pfdtrain.callbacks.progress import ProgressBar
@@ -421,11 +424,6 @@ class Trainer:
         for i, group in enumerate(groups[1:], start=1):
             lrs[f"lr_pg{i}"] = group["lr"]
         return lrs
-
-    @property
-    def _legacy_windows(self) -> bool:
-        plugin = self._role("accumulation")
-        return plugin is not None and plugin.partial_window == "drop"
 
     def _window_size(self, batch_idx: int, window: int) -> int:
         """Batches in the accumulation window holding ``batch_idx``; the last window may be short."""
