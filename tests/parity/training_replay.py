@@ -73,7 +73,11 @@ class TinyPINN(TinyCNN):
     def forward(self, x, metadata=None):
         logits = super().forward(x)
         if metadata is not None and "rpm" in metadata:
-            logits = logits + self.rpm_scale * (metadata["rpm"].to(logits.dtype).reshape(-1, 1) / 3600.0)
+            # Per-class ramp (golden revision 2026-12-05): a shift equal for every logit is invisible
+            # to softmax, so without it rpm_scale had a zero gradient and CPU-dependent Adam steps.
+            ramp = torch.arange(logits.shape[1], dtype=logits.dtype) / logits.shape[1]
+            rpm = metadata["rpm"].to(logits.dtype).reshape(-1, 1) / 3600.0
+            logits = logits + self.rpm_scale * rpm * ramp
         return logits
 
 
