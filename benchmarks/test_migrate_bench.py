@@ -25,7 +25,7 @@ from typing import Callable
 import pytest
 import torch
 
-from pfdtrain.checkpoint.migrate import MigrationOptions, migrate_file
+from pfdtrain.migration.migrate import MigrationOptions, migrate_file
 
 GIB = 1 << 30
 SIZE = int(float(os.environ.get("PFDTRAIN_BENCH_GB", "1")) * GIB)

@@ -103,7 +103,7 @@ def test_a_v2_checkpoint_needs_no_migration(tmp_path):
 
 
 def test_the_layout_seam_hands_the_skeleton_to_the_migration_detector(repo, monkeypatch):
-    from pfdtrain.checkpoint import layouts
+    from pfdtrain.migration import layouts
 
     seen = []
 

@@ -1,14 +1,12 @@
 """Each kind of bad input gives one clear message: what was received and what to do."""
 
-import math
-
 import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
 from pfd_testing import make_data, make_loader, make_model
 from pfdtrain import Trainer
-from pfdtrain.errors import BatchStructureError, ConfigurationError, NonFiniteLossError
+from pfdtrain.errors import BatchStructureError, ConfigurationError
 
 
 def _trainer(model=None, **kw):
@@ -80,50 +78,6 @@ def test_bad_device_and_unavailable_cuda():
 def test_bad_values(arg, value):
     with pytest.raises(ConfigurationError, match=arg):
         _trainer(**{arg: value})
-
-
-def _nan_at_batch(k):
-    class NanLoss(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.calls = 0
-
-        def forward(self, logits, targets):
-            self.calls += 1
-            loss = torch.nn.functional.cross_entropy(logits, targets)
-            return loss * float("nan") if self.calls == k + 1 else loss
-
-    from pfdtrain import ClassificationTask
-
-    return ClassificationTask(criterion=NanLoss())
-
-
-def test_nonfinite_loss_raises_naming_the_batch():
-    with pytest.raises(NonFiniteLossError, match=r"batch 3 .*on_nonfinite='skip'"):
-        _trainer(max_epochs=1, task=_nan_at_batch(3)).fit(make_loader())
-
-
-def test_nonfinite_loss_skip_leaves_weights_finite_and_skips_one_step():
-    model = make_model()
-    with pytest.warns(UserWarning, match="skipping"):
-        trainer = _trainer(model, max_epochs=1, task=_nan_at_batch(2), on_nonfinite="skip")
-        trainer.fit(make_loader())
-    assert all(torch.isfinite(p).all() for p in model.parameters())
-    assert trainer.global_step == 8  # the counter still advances: schedules keep their pace
-
-
-def test_nonfinite_loss_stop_ends_training_cleanly():
-    with pytest.warns(UserWarning, match="stopping"):
-        trainer = _trainer(max_epochs=3, task=_nan_at_batch(2), on_nonfinite="stop", log_every_n_steps=1)
-        trainer.fit(make_loader())
-    assert trainer.history.num_epochs == 1 and trainer.should_stop
-
-
-def test_nonfinite_loss_ignore_trains_on_without_checking():
-    trainer = _trainer(max_epochs=2, task=_nan_at_batch(2), on_nonfinite="ignore", log_every_n_steps=1)
-    trainer.fit(make_loader())
-    assert trainer.history.num_epochs == 2 and trainer.global_step == 16
-    assert math.isnan(trainer.history["train_loss"][0])
 
 
 def test_checkpoint_of_another_architecture_lists_the_differences(tmp_path):

@@ -1,6 +1,6 @@
 """``migrate-checkpoint``: upgrade a folder of legacy checkpoints to v2, file by file, safely.
 
-Every file is handled by :func:`pfdtrain.checkpoint.migrate.migrate_file` (load memory-mapped,
+Every file is handled by :func:`pfdtrain.migration.migrate.migrate_file` (load memory-mapped,
 detect, upgrade, write atomically, verify, back up). This module finds the files, runs them
 (in parallel with ``--jobs``), shows progress, prints the summary, writes ``--report`` and
 chooses the exit status: 0 when all went well, 1 when a file failed or, with ``--check``,
@@ -29,9 +29,9 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from pfdtrain._version import __version__
 from pfdtrain.checkpoint.atomic import atomic_write, is_temp_file
-from pfdtrain.checkpoint.migrate import BACKUP_SUFFIX, FileResult, MigrationOptions, migrate_file
-from pfdtrain.checkpoint.safe_load import OldTorchWarning, resolve_global
-from pfdtrain.checkpoint.upgraders import DOWNGRADERS
+from pfdtrain.migration.migrate import BACKUP_SUFFIX, FileResult, MigrationOptions, migrate_file
+from pfdtrain.migration.safe_load import OldTorchWarning, resolve_global
+from pfdtrain.migration.upgraders import DOWNGRADERS
 
 DEFAULT_INCLUDE: tuple[str, ...] = ("*.pt", "*.pth", "*.ckpt", "*.pth.tar")
 EXIT_OK, EXIT_ATTENTION, EXIT_USAGE = 0, 1, 2

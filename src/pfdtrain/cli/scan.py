@@ -7,7 +7,7 @@ Three parts, all read-only:
    same analysis, ``ast`` only: nothing is rewritten, libcst is not needed).
 2. **Checkpoint files** (``*.pth``, ``*.pt``, ``*.ckpt``, and ``*.bin`` files that are torch files)
    by detected layout. No pickle is executed: the layout is judged from a skeleton read from the
-   pickle opcodes (:mod:`pfdtrain.checkpoint.skeleton`); globals outside torch's weights-only
+   pickle opcodes (:mod:`pfdtrain.migration.skeleton`); globals outside torch's weights-only
    allow-list are listed.
 3. **Commands** that would migrate them: ``pfdtrain codemod --diff PATH`` for the code and
    ``migrate-checkpoint --dry-run FILE`` for each legacy checkpoint.
@@ -43,14 +43,14 @@ class Layout:
 
 def detect_layout(skeleton: Any) -> Layout:
     """THE seam between the static reader and the layout rules: the migration's own detector
-    (:func:`pfdtrain.checkpoint.layouts.detect`, the rules ``migrate-checkpoint`` converts by) judges
+    (:func:`pfdtrain.migration.layouts.detect`, the rules ``migrate-checkpoint`` converts by) judges
     the skeleton, whose tensor placeholders are real empty tensors. Nothing from the file is
     unpickled: the skeleton holds only plain containers, numbers, strings and names.
     """
     import torch
 
-    from pfdtrain.checkpoint import layouts
-    from pfdtrain.checkpoint.skeleton import with_placeholder_tensors
+    from pfdtrain.migration import layouts
+    from pfdtrain.migration.skeleton import with_placeholder_tensors
 
     found = layouts.detect(with_placeholder_tensors(skeleton.obj, torch.empty(0)), skeleton.serialization)
     if found is None:
@@ -61,7 +61,7 @@ def detect_layout(skeleton: Any) -> Layout:
 def _unsafe(names: Sequence[str]) -> list[str]:
     """Globals that torch's weights-only loading refuses (static: from the opcodes)."""
     from pfdtrain.checkpoint.diagnose import _allowed_globals
-    from pfdtrain.checkpoint.skeleton import TENSOR_REBUILDERS
+    from pfdtrain.migration.skeleton import TENSOR_REBUILDERS
 
     allowed = _allowed_globals()
     out = []
@@ -77,7 +77,7 @@ def _unsafe(names: Sequence[str]) -> list[str]:
 
 def scan_checkpoint(path: Path, shown: str) -> Optional[dict]:
     """One checkpoint's JSON record; None for a ``.bin`` file that is not a torch file."""
-    from pfdtrain.checkpoint.skeleton import Opaque, keys_of, read_skeleton
+    from pfdtrain.migration.skeleton import Opaque, keys_of, read_skeleton
 
     skeleton = read_skeleton(path)
     if path.suffix == ".bin" and skeleton.serialization not in ("torch_zip", "torch_legacy", "pickle"):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 import torch
 
 from pfdtrain import checkpoint as ckpt
+from pfdtrain.migration.any_format import load_any
 
 if TYPE_CHECKING:  # pragma: no cover
     from pfdtrain.trainer.trainer import Trainer
@@ -156,7 +157,7 @@ def restore(trainer: "Trainer", path: str | Path) -> None:
     ``path`` may be a legacy (v1) file of any known layout: it is upgraded in memory, giving the
     weights always and the optimizer, scheduler, epoch count and history where it has them.
     """
-    state = ckpt.load_any(path, map_location=trainer.device)
+    state = load_any(path, map_location=trainer.device)
     weights = (state.get("ema") or {}).get("training_state_dict") or state["model"]["state_dict"]
     ckpt.load_model_state(trainer.unwrapped_model, weights)
     if state.get("optimizer") is not None and trainer.optimizer is not None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import math
-import warnings
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
@@ -18,7 +17,7 @@ import torch
 from torch import nn
 
 from pfdtrain.callbacks.base import Callback, CallbackList
-from pfdtrain.errors import ConfigurationError, NonFiniteLossError
+from pfdtrain.errors import ConfigurationError
 from pfdtrain.history import History
 from pfdtrain.plugins.base import DistributedPlugin, Plugin, PrecisionPlugin
 from pfdtrain.seed import seed_everything
@@ -27,10 +26,10 @@ from pfdtrain.tasks.classification import ClassificationTask
 from pfdtrain.trainer import arguments, checkpointing
 from pfdtrain.trainer.accumulator import MetricAccumulator
 from pfdtrain.trainer.devices import resolve_device
+from pfdtrain.trainer.nonfinite import NonFiniteGuard
 from pfdtrain.trainer.scheduling import SchedulerConfig, build_scheduler_config
 
 OptimizerLike = torch.optim.Optimizer | Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
-NONFINITE_POLICIES = ("raise", "skip", "stop", "ignore")
 DEFAULT_MAX_EPOCHS = 1000
 
 
@@ -96,10 +95,7 @@ class Trainer:
         arguments.check_positive("max_steps", max_steps, allow_none=True, allow_zero=True)
         arguments.check_positive("check_val_every_n_epoch", check_val_every_n_epoch)
         arguments.check_positive("log_every_n_steps", log_every_n_steps)
-        if on_nonfinite not in NONFINITE_POLICIES:
-            raise ConfigurationError(
-                f"on_nonfinite must be one of {list(NONFINITE_POLICIES)}; received {on_nonfinite!r}."
-            )
+        nonfinite = NonFiniteGuard(on_nonfinite)
         if task is not None and not isinstance(task, Task):
             raise ConfigurationError(
                 f"task must be a pfdtrain.tasks.Task (e.g. ClassificationTask(criterion=...)); "
@@ -152,13 +148,11 @@ class Trainer:
         self._train_metrics = MetricAccumulator()
         self._epoch_start_state: dict[str, Any] | None = None
         self._resume_state: dict[str, Any] | None = None
-        self._recent_losses: list[tuple[torch.Tensor, int, int]] = []
-        #: True while every checked loss is also the task's logged ``loss`` metric (then the epoch
-        #: mean of that metric being finite proves every one of them was finite).
-        self._recent_losses_are_logged = True
+        self._nonfinite = nonfinite
         self._epoch_finished = False
         self._in_train_epoch = False
-        self._skip_step = False
+        #: Set by the non-finite policy 'skip': the next optimizer step is skipped.
+        self.skip_next_optimizer_step = False
         self._epoch_lrs: dict[str, float] = {}
 
     # ------------------------------------------------------------------ public API
@@ -215,7 +209,7 @@ class Trainer:
             for batch_idx, batch in enumerate(self.train_dataloader):
                 self.batch_idx = batch_idx
                 self._train_batch(batch, batch_idx, window)
-            self._flush_nonfinite()
+            self._nonfinite.flush(self)
         reduce = self.distributed.reduce_sums if self.distributed else None
         return {f"train_{k}": v for k, v in self._train_metrics.compute(reduce).items()}
 
@@ -370,7 +364,7 @@ class Trainer:
             with self.precision_plugin.autocast():  # plugin: precision context
                 out = self.task.training_step(self.model, batch, self)
         loss = out.loss
-        self._check_finite(loss, out.metrics.get("loss"))
+        self._nonfinite.check(self, loss, out.metrics.get("loss"))  # NaN/inf policy
         for fn in hooks["on_before_backward"]:
             fn(self, loss)  # hook: on_before_backward
         if window > 1:
@@ -397,8 +391,8 @@ class Trainer:
             plugin.on_before_optimizer_step(self, optimizer)  # plugin: clipping
         for fn in self.callbacks._dispatch["on_before_optimizer_step"]:
             fn(self, optimizer)  # hook: on_before_optimizer_step
-        if self._skip_step:
-            self._skip_step = False
+        if self.skip_next_optimizer_step:
+            self.skip_next_optimizer_step = False
             precision.skip_step(optimizer)
         elif self._plain_precision:
             optimizer.step()
@@ -415,7 +409,7 @@ class Trainer:
                 metrics = {"train_loss_step": float(self.last_step_output.loss.detach()) if self.last_step_output else math.nan}
             sched.step(metrics)
         if self.global_step % self.log_every_n_steps == 0:
-            self._flush_nonfinite()
+            self._nonfinite.flush(self)
 
     def _current_lrs(self) -> dict[str, float]:
         """The learning rates an epoch starts with: what its history row reports."""
@@ -448,10 +442,7 @@ class Trainer:
         self._in_train_epoch = False
         reduce = self.distributed.reduce_sums if self.distributed else None
         means = self._train_metrics.compute(reduce)
-        if self._recent_losses_are_logged and math.isfinite(means.get("loss", math.nan)):
-            self._recent_losses = []  # a finite epoch mean of the logged losses: every loss was finite
-        else:
-            self._flush_nonfinite()
+        self._nonfinite.end_epoch(self, means.get("loss", math.nan))
         train = {f"train_{k}": v for k, v in means.items()}
         self.callback_metrics.update(train)
         val: dict[str, float] = {}
@@ -500,55 +491,3 @@ class Trainer:
         for plugin in self.plugins:
             stack.enter_context(plugin.evaluation_context(self))  # plugin: EMA weights
         return stack
-
-    # ------------------------------------------------------------------ non-finite losses
-
-    def _check_finite(self, loss: torch.Tensor, detached: torch.Tensor | None = None) -> None:
-        """``detached`` is the task's already-detached copy of the loss, when it logged one."""
-        if not isinstance(loss, torch.Tensor):
-            raise ConfigurationError(
-                f"{type(self.task).__name__}.training_step returned a loss of type "
-                f"{type(loss).__name__}; it must be a tensor that requires grad."
-            )
-        if self.on_nonfinite == "ignore":
-            return
-        if self.on_nonfinite == "skip":  # deciding per step needs the value now
-            value = float(loss.detach())
-            if not math.isfinite(value):
-                self._handle_nonfinite(value, self.global_step, self.batch_idx)
-            return
-        if detached is None:
-            detached = loss.detach()
-            self._recent_losses_are_logged = False
-        self._recent_losses.append((detached, self.global_step, self.batch_idx))
-
-    def _flush_nonfinite(self) -> None:
-        """Check the losses since the last flush in one go (one sync per ``log_every_n_steps``)."""
-        recent, self._recent_losses = self._recent_losses, []
-        if not recent:
-            return
-        try:
-            finite = torch.isfinite(torch.stack([l for l, _, _ in recent]))
-        except RuntimeError:  # losses of mixed shapes/dtypes
-            finite = torch.isfinite(torch.stack([l.reshape(()).float() for l, _, _ in recent]))
-        if bool(finite.all()):
-            return
-        finite = finite.reshape(len(recent))
-        first = int((~finite).nonzero()[0])
-        loss, step, batch_idx = recent[first]
-        self._handle_nonfinite(float(loss), step, batch_idx)
-
-    def _handle_nonfinite(self, value: float, step: int, batch_idx: int) -> None:
-        where = f"epoch {self.current_epoch}, batch {batch_idx} (optimizer step {step})"
-        if self.on_nonfinite == "raise":
-            raise NonFiniteLossError(
-                f"The loss is {value} at {where}. Lower the learning rate, enable gradient clipping, "
-                "check the inputs for NaN, or pass on_nonfinite='skip' (skip such steps) or 'stop' "
-                "(end training cleanly)."
-            )
-        if self.on_nonfinite == "skip":
-            self._skip_step = True
-            warnings.warn(f"Non-finite loss ({value}) at {where}: skipping this optimizer step.", stacklevel=2)
-        else:
-            warnings.warn(f"Non-finite loss ({value}) at {where}: stopping training.", stacklevel=2)
-            self.should_stop = True

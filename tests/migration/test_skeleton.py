@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from pfdtrain.checkpoint.skeleton import TENSOR, Opaque, _interpret, read_skeleton, with_placeholder_tensors
+from pfdtrain.migration.skeleton import TENSOR, Opaque, _interpret, read_skeleton, with_placeholder_tensors
 
 PLAIN = {"epoch": 3, "lr": 1e-3, "name": "cnn", "raw": b"\x00\x01", "flags": [True, False, None],
          "nested": {"a": (1, 2, 3), "b": [[1], [2, 3]], "c": {"deep": -7}}, 10**30: "big", "empty": ((), [], {})}

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from pfdtrain.checkpoint import CorruptCheckpointError, UnsafeCheckpointError
-from pfdtrain.checkpoint import safe_load as safe_load_module
-from pfdtrain.checkpoint.safe_load import (
+from pfdtrain.migration import safe_load as safe_load_module
+from pfdtrain.migration.safe_load import (
     OldTorchWarning,
     UnsafeLoadWarning,
     registered_safe_globals,

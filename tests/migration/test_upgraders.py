@@ -9,7 +9,7 @@ import torch
 
 from pfdtrain.checkpoint import load_any, load_model_state, new_checkpoint, save
 from pfdtrain.checkpoint.format import FORMAT_VERSION
-from pfdtrain.checkpoint.upgraders import UPGRADERS, describe_changes, downgrade, legacy_layouts, register, upgrade
+from pfdtrain.migration.upgraders import UPGRADERS, describe_changes, downgrade, legacy_layouts, register, upgrade
 from zoo_manifest import (
     ENTRIES,
     LOADABLE,
@@ -174,7 +174,7 @@ def test_a_native_v2_checkpoint_downgrades_to_what_train_cnn_resume_reads(tmp_pa
 
 
 def test_describe_changes_says_what_moves_and_what_is_converted():
-    from pfdtrain.checkpoint.safe_load import safe_load
+    from pfdtrain.migration.safe_load import safe_load
 
     loaded = safe_load(ZOO / "cnn_trainer_dataparallel_best_model.pth")
     lines = describe_changes(loaded.obj, "cnn_trainer")

@@ -20,7 +20,7 @@ from typing import Any, Callable, Optional
 from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
 
 from pfdtrain.checkpoint.format import new_checkpoint
-from pfdtrain.checkpoint.layouts import ROOT, wrapper_prefixes
+from pfdtrain.migration.layouts import ROOT, wrapper_prefixes
 
 #: ``extra`` key that holds what a downgrade needs (original key order, prefixes, conversions).
 MIGRATED_FROM = "migrated_from"

@@ -7,8 +7,8 @@ import torch
 from torch import nn
 
 from pfdtrain.checkpoint import new_checkpoint
-from pfdtrain.checkpoint.layouts import ROOT, detect, wrapper_prefixes
-from pfdtrain.checkpoint.safe_load import safe_load
+from pfdtrain.migration.layouts import ROOT, detect, wrapper_prefixes
+from pfdtrain.migration.safe_load import safe_load
 from zoo_manifest import ENTRIES, LOADABLE, ZOO
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"), pytest.mark.filterwarnings("ignore::DeprecationWarning")]

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 import pfdtrain.checkpoint
-import pfdtrain.checkpoint.migrate as migrate_module
+import pfdtrain.migration.migrate as migrate_module
 from pfdtrain.checkpoint import load, new_checkpoint, save
 from pfdtrain.checkpoint.atomic import is_temp_file
-from pfdtrain.checkpoint.migrate import MigrationOptions, migrate_file
+from pfdtrain.migration.migrate import MigrationOptions, migrate_file
 from zoo_manifest import ENTRIES, copy_zoo, tensor_sha256
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -120,7 +120,7 @@ def test_downgrade_writes_a_legacy_file_elsewhere(v1_file, tmp_path):
 MAPPED_READER = textwrap.dedent(
     """
     import os, sys, torch
-    from pfdtrain.checkpoint.migrate import migrate_file
+    from pfdtrain.migration.migrate import migrate_file
 
     path = sys.argv[1]
     inode = os.stat(path).st_ino

@@ -3,7 +3,7 @@
 Order of events for a file: its first bytes tell what it is (empty, Git LFS pointer, text, zip,
 legacy torch file, raw pickle); a static scan of its pickle opcodes lists every global it names,
 and anything outside torch's weights-only allow-list, the harmless legacy aliases
-(:data:`~pfdtrain.checkpoint.legacy_values.ALIASES`) and the caller's ``allow_globals`` is
+(:data:`~pfdtrain.migration.legacy_values.ALIASES`) and the caller's ``allow_globals`` is
 refused right there, with the names listed; only then ``torch.load(weights_only=True)`` reads it
 (still the safety net), and the result is turned into plain data. ``trust_unsafe=True`` is the
 one way around this, for a file the user vouches for, and warns loudly.
@@ -41,7 +41,7 @@ from pfdtrain.checkpoint.diagnose import (
     unsafe_globals,
 )
 from pfdtrain.checkpoint.errors import CorruptCheckpointError, UnsafeCheckpointError
-from pfdtrain.checkpoint.legacy_values import ALIASES, to_plain_data
+from pfdtrain.migration.legacy_values import ALIASES, to_plain_data
 
 #: ``torch.save(..., _use_new_zipfile_serialization=False)`` files start with this pickled number.
 LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"

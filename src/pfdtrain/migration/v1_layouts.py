@@ -13,8 +13,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from pfdtrain.checkpoint.layouts import ROOT
-from pfdtrain.checkpoint.v1_mapping import Field, LayoutSpec
+from pfdtrain.migration.layouts import ROOT
+from pfdtrain.migration.v1_mapping import Field, LayoutSpec
 
 
 def _is_int(value: Any) -> bool:

@@ -20,15 +20,15 @@ from typing import Any, Callable, Optional, Sequence
 
 import torch
 
-from pfdtrain.checkpoint.any_format import ReadResult, read_as_v2
+from pfdtrain.migration.any_format import ReadResult, read_as_v2
 from pfdtrain.checkpoint.atomic import atomic_write
-from pfdtrain.checkpoint.compare import first_difference, iter_tensors
+from pfdtrain.migration.compare import first_difference, iter_tensors
 from pfdtrain.checkpoint.errors import CheckpointError
 from pfdtrain.checkpoint.format import is_v2
-from pfdtrain.checkpoint.layouts import V2
-from pfdtrain.checkpoint.safe_load import AllowedGlobal
-from pfdtrain.checkpoint.upgraders import DOWNGRADERS, describe_changes, downgrade
-from pfdtrain.checkpoint.fast_save import SourceArchive, save_fast
+from pfdtrain.migration.layouts import V2
+from pfdtrain.migration.safe_load import AllowedGlobal
+from pfdtrain.migration.upgraders import DOWNGRADERS, describe_changes, downgrade
+from pfdtrain.migration.fast_save import SourceArchive, save_fast
 
 BACKUP_SUFFIX = ".v1.bak"
 

@@ -15,9 +15,9 @@ import torch
 
 from pfdtrain.checkpoint.errors import UnknownLayoutError
 from pfdtrain.checkpoint.format import check_format, complete
-from pfdtrain.checkpoint.layouts import V2, Detection, detect
-from pfdtrain.checkpoint.safe_load import AllowedGlobal, LoadedFile, safe_load
-from pfdtrain.checkpoint.upgraders import upgrade
+from pfdtrain.migration.layouts import V2, Detection, detect
+from pfdtrain.migration.safe_load import AllowedGlobal, LoadedFile, safe_load
+from pfdtrain.migration.upgraders import upgrade
 from pfdtrain.errors import describe
 
 

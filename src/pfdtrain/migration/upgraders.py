@@ -17,11 +17,11 @@ from packaging.version import Version
 
 from pfdtrain.checkpoint.errors import UnknownLayoutError
 from pfdtrain.checkpoint.format import FORMAT_VERSION, new_checkpoint
-from pfdtrain.checkpoint.layouts import ROOT, V2
-from pfdtrain.checkpoint.legacy_values import restore_legacy_values
+from pfdtrain.migration.layouts import ROOT, V2
+from pfdtrain.migration.legacy_values import restore_legacy_values
 from pfdtrain.checkpoint.plain_data import validate_plain_data
-from pfdtrain.checkpoint.v1_layouts import SPECS
-from pfdtrain.checkpoint.v1_mapping import MIGRATED_FROM, LayoutSpec
+from pfdtrain.migration.v1_layouts import SPECS
+from pfdtrain.migration.v1_mapping import MIGRATED_FROM, LayoutSpec
 
 LEGACY_VERSION = "1"
 
@@ -92,7 +92,7 @@ def upgrade(
 ) -> dict[str, Any]:
     """Run the upgrader chain from ``layout`` to the current v2 version; the result is plain data.
 
-    ``conversions`` (from :func:`~pfdtrain.checkpoint.legacy_values.to_plain_data`) and
+    ``conversions`` (from :func:`~pfdtrain.migration.legacy_values.to_plain_data`) and
     ``serialization`` are recorded in ``extra.migrated_from`` so that a downgrade can restore
     torch dtypes and the report can say what was changed.
     """

@@ -5,8 +5,8 @@ import zipfile
 import pytest
 import torch
 
-import pfdtrain.checkpoint.fast_save as fast_save
-from pfdtrain.checkpoint.fast_save import save_fast
+import pfdtrain.migration.fast_save as fast_save
+from pfdtrain.migration.fast_save import save_fast
 
 
 def _payload():
@@ -53,7 +53,7 @@ def test_an_unexpected_archive_falls_back_to_a_plain_torch_save(tmp_path, monkey
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
 def test_migrated_zoo_files_are_valid_zips(tmp_path):
-    from pfdtrain.checkpoint.migrate import migrate_file
+    from pfdtrain.migration.migrate import migrate_file
     from zoo_manifest import LOADABLE, copy_zoo
 
     folder = copy_zoo(tmp_path, LOADABLE)
@@ -64,7 +64,7 @@ def test_migrated_zoo_files_are_valid_zips(tmp_path):
 
 
 def test_storages_mapped_from_the_source_are_copied_by_the_kernel_with_their_crcs(tmp_path, monkeypatch):
-    from pfdtrain.checkpoint.migrate import migrate_file
+    from pfdtrain.migration.migrate import migrate_file
 
     big = torch.arange(2 * 1024 * 1024, dtype=torch.float32)  # 8 MiB: one chunk per storage
     torch.save({"epoch": 0, "model_state_dict": {"w": big, "b": torch.ones(3)}, "val_acc": 1.0}, tmp_path / "v1.pth")
