@@ -53,20 +53,20 @@ def _epoch(plugins):
 
 
 def test_bf16_autocast_vs_fp32_on_cpu(benchmark):
-    ratio, c, b = interleaved_ratio(_epoch(lambda: [MixedPrecision("bf16-mixed")]), _epoch(lambda: []), rounds=3)
+    ratio, c, b = interleaved_ratio(_epoch(lambda: [MixedPrecision("bf16-mixed")]), _epoch(list), rounds=3)
     report(benchmark, "bf16-mixed / fp32 (CPU, deep 1-D CNN)", ratio, None, c, b)
     benchmark.pedantic(lambda: None, rounds=1)
 
 
 def test_ema_cost(benchmark):
-    ratio, c, b = interleaved_ratio(_epoch(lambda: [EMA(decay=0.999)]), _epoch(lambda: []), rounds=3)
+    ratio, c, b = interleaved_ratio(_epoch(lambda: [EMA(decay=0.999)]), _epoch(list), rounds=3)
     report(benchmark, "EMA / none", ratio, None, c, b)
     benchmark.pedantic(lambda: None, rounds=1)
 
 
 def test_gradient_checkpointing_time(benchmark):
     ckpt = lambda: [GradientCheckpointing(STAGES)]  # noqa: E731
-    ratio, c, b = interleaved_ratio(_epoch(ckpt), _epoch(lambda: []), rounds=3)
+    ratio, c, b = interleaved_ratio(_epoch(ckpt), _epoch(list), rounds=3)
     report(benchmark, "gradient checkpointing / none (time)", ratio, None, c, b)
     benchmark.pedantic(lambda: None, rounds=1)
 

@@ -14,9 +14,6 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from pathlib import PurePath
-from typing import Optional
-
-from pfdtrain.legacy_map import COMPAT_PACKAGE, CallMap, LegacyName, by_legacy, canonical
 
 from codemods._plan import (
     DOUBLE_STAR,
@@ -38,6 +35,7 @@ from codemods._plan import (
     split_module,
     unmapped_message,
 )
+from pfdtrain.legacy_map import COMPAT_PACKAGE, CallMap, LegacyName, by_legacy, canonical
 
 
 @dataclass
@@ -62,7 +60,7 @@ class Analysis:
         return bool(self.edit_lines)
 
 
-def _dotted(node: ast.AST) -> Optional[str]:
+def _dotted(node: ast.AST) -> str | None:
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -73,7 +71,7 @@ def _dotted(node: ast.AST) -> Optional[str]:
     return ".".join(reversed(parts))
 
 
-def call_arg_kinds(call: ast.Call) -> list[tuple[str, Optional[str]]]:
+def call_arg_kinds(call: ast.Call) -> list[tuple[str, str | None]]:
     """Arguments of a call in source order as ``(kind, keyword)``."""
     items = []
     for arg in call.args:
@@ -84,7 +82,7 @@ def call_arg_kinds(call: ast.Call) -> list[tuple[str, Optional[str]]]:
     return [(kind, keyword) for kind, keyword, _, _ in items]
 
 
-def relative_target(path: Optional[str], level: int, module: Optional[str]) -> Optional[str]:
+def relative_target(path: str | None, level: int, module: str | None) -> str | None:
     """The dotted folder path a relative import reaches, from the file's own folders (best effort)."""
     if path is None:
         return None
@@ -95,7 +93,7 @@ def relative_target(path: Optional[str], level: int, module: Optional[str]) -> O
     return ".".join([*base, *(module.split(".") if module else [])])
 
 
-def _relative_is_legacy(path: Optional[str], node: ast.ImportFrom) -> Optional[str]:
+def _relative_is_legacy(path: str | None, node: ast.ImportFrom) -> str | None:
     """The legacy module a relative import reaches inside a vendored ``training`` folder, or None."""
     reached = relative_target(path, node.level, node.module)
     if reached is None:
@@ -110,7 +108,7 @@ def _relative_is_legacy(path: Optional[str], node: ast.ImportFrom) -> Optional[s
     return None
 
 
-def analyse(tree: ast.Module, path: Optional[str] = None, to_core: bool = False) -> Analysis:
+def analyse(tree: ast.Module, path: str | None = None, to_core: bool = False) -> Analysis:
     """Every legacy reference of a parsed file, and the facts the rewrite needs (see module doc)."""
     imports: list[ast.AST] = []
     calls: list[ast.Call] = []

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import warnings
 from dataclasses import dataclass, field
-from typing import Optional
 
 from codemods._analysis import Analysis, analyse
 from codemods._plan import Finding
@@ -16,10 +15,10 @@ from codemods._plan import Finding
 class FileResult:
     """The outcome for one file: the new bytes (None when unchanged), findings, or an error."""
 
-    path: Optional[str]
-    new_source: Optional[bytes] = None
+    path: str | None
+    new_source: bytes | None = None
     findings: list[Finding] = field(default_factory=list)
-    error: Optional[str] = None
+    error: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -37,18 +36,18 @@ def parse_error(exc: BaseException) -> str:
     return f"cannot parse: {type(exc).__name__}: {exc}"
 
 
-def _parse(source: bytes, path: Optional[str]) -> ast.Module:
+def _parse(source: bytes, path: str | None) -> ast.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # SyntaxWarnings (odd escapes) are for the user's own tools
         return ast.parse(source, filename=path or "<unknown>")
 
 
-def analyse_source(source: bytes, path: Optional[str] = None, to_core: bool = False) -> Analysis:
+def analyse_source(source: bytes, path: str | None = None, to_core: bool = False) -> Analysis:
     """Parse with ``ast`` (raises SyntaxError/ValueError for a bad file) and analyse."""
     return analyse(_parse(source, path), path, to_core)
 
 
-def rewrite_source(source: bytes, path: Optional[str] = None, to_core: bool = False) -> FileResult:
+def rewrite_source(source: bytes, path: str | None = None, to_core: bool = False) -> FileResult:
     """Rewrite one file's bytes; bad input never raises (the error is in the result).
 
     Only the top-level statements that hold a change are handed to libcst (each parsed, rewritten

@@ -9,8 +9,8 @@ Nothing here holds a mapping of its own: every target, call signature and note c
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
 
 from pfdtrain.legacy_map import (
     COMPAT_PACKAGE,
@@ -43,7 +43,7 @@ class Finding:
     line: int
     kind: str  # import | attribute | string | call | star-import | relative-import
     legacy: str  # canonical legacy dotted name (``training.<module>[.<Name>]``) or the text found
-    target: Optional[str]
+    target: str | None
     status: str  # rewritten | unmapped | left
     message: str = ""
 
@@ -58,11 +58,11 @@ class Target:
     was kept when ``--to-core`` asked for the core (None otherwise)."""
 
     dotted: str
-    call: Optional[CallMap]
-    why_compat: Optional[str] = None
+    call: CallMap | None
+    why_compat: str | None = None
 
 
-def call_map_candidates(entry: LegacyName, to_core: bool) -> Optional[CallMap]:
+def call_map_candidates(entry: LegacyName, to_core: bool) -> CallMap | None:
     """The call map a name needs if every use is a rewritable call (None: no call rewrite applies)."""
     if to_core:
         core = entry.core_call_map
@@ -94,7 +94,7 @@ def resolve(entry: LegacyName, to_core: bool, calls_ok: bool) -> Target:
     return Target(entry.compat, None, why)
 
 
-def split_module(module: str) -> Optional[tuple[str, Optional[str]]]:
+def split_module(module: str) -> tuple[str, str | None] | None:
     """``"training.cnn_losses"`` (either spelling) -> ``("training.cnn_losses", "cnn_losses")``;
     ``"training"`` -> ``("training", None)``; not under the legacy package -> None. The second item
     is None for the package itself and for unknown modules (check with :data:`LEGACY_MODULES`)."""
@@ -138,19 +138,19 @@ def unmapped_message(dotted: str, module: bool = False) -> str:
 class AliasOutcome:
     """What happens to one name of a ``from ... import`` statement."""
 
-    module: Optional[str]  # new module to import from; None: stays on the legacy module
+    module: str | None  # new module to import from; None: stays on the legacy module
     name: str  # name imported from it
-    asname: Optional[str]  # alias written (the original alias, or the old name when the name changes)
+    asname: str | None  # alias written (the original alias, or the old name when the name changes)
     kind: str
     legacy: str
-    target: Optional[str]
+    target: str | None
     status: str
     message: str
-    call: Optional[CallMap] = None  # calls of the local name are rewritten with this map
+    call: CallMap | None = None  # calls of the local name are rewritten with this map
 
 
-def plan_from_import(module: str, names: Sequence[tuple[str, Optional[str]]], to_core: bool,
-                     calls_ok: frozenset[str] = frozenset()) -> Optional[list[AliasOutcome]]:
+def plan_from_import(module: str, names: Sequence[tuple[str, str | None]], to_core: bool,
+                     calls_ok: frozenset[str] = frozenset()) -> list[AliasOutcome] | None:
     """Outcomes for ``from <module> import <names>`` (absolute), or None when the module is not legacy.
 
     ``names``: ``(name, asname)`` pairs; ``("*", None)`` for a star import. ``calls_ok``: local names
@@ -208,7 +208,7 @@ def plan_from_import(module: str, names: Sequence[tuple[str, Optional[str]]], to
     return out
 
 
-def plan_string(value: str, import_argument: bool, to_core: bool) -> Optional[tuple[Optional[str], str, str, str]]:
+def plan_string(value: str, import_argument: bool, to_core: bool) -> tuple[str | None, str, str, str] | None:
     """A string literal naming a legacy path: ``(new value or None, legacy, status, message)``.
 
     None when the string is not a whole dotted legacy path. Module-only strings are rewritten
@@ -246,11 +246,11 @@ class Binding:
     """How the arguments of one call bind to a :class:`CallMap`: for each output slot, the index of
     the original argument, or the default's source text."""
 
-    order: tuple[tuple[str, Optional[int], Optional[str]], ...]  # (keyword, arg index or None, default source)
+    order: tuple[tuple[str, int | None, str | None], ...]  # (keyword, arg index or None, default source)
     extra: tuple[int, ...]  # indexes of keyword arguments passed on unchanged
 
 
-def bind(call: CallMap, args: Sequence[tuple[str, Optional[str]]]) -> Optional[Binding]:
+def bind(call: CallMap, args: Sequence[tuple[str, str | None]]) -> Binding | None:
     """Bind a call's arguments (``(kind, keyword)`` pairs) to the legacy parameters of ``call``.
 
     None when the binding is not certain: ``*args``/``**kwargs`` at the call site (they may carry

@@ -11,12 +11,11 @@ import ast
 import io
 import re
 import tokenize
-from typing import Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Union
 
 import libcst as cst
 from libcst import MaybeSentinel
-
-from pfdtrain.legacy_map import COMPAT_PACKAGE, CallMap
 
 from codemods._analysis import Analysis
 from codemods._plan import (
@@ -32,11 +31,12 @@ from codemods._plan import (
     plan_string,
     split_module,
 )
+from pfdtrain.legacy_map import COMPAT_PACKAGE, CallMap
 
 NameOrAttribute = Union[cst.Name, cst.Attribute]
 
 
-def dotted_name(node: cst.CSTNode) -> Optional[str]:
+def dotted_name(node: cst.CSTNode) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else None."""
     parts = []
     while isinstance(node, cst.Attribute):
@@ -56,11 +56,11 @@ def name_node(dotted: str) -> NameOrAttribute:
     return node
 
 
-def _alias_text(name: str, asname: Optional[str]) -> str:
+def _alias_text(name: str, asname: str | None) -> str:
     return name if asname is None else f"{name} as {asname}"
 
 
-def _comments(ws: object) -> tuple[Optional[str], list[str]]:
+def _comments(ws: object) -> tuple[str | None, list[str]]:
     """(comment on the same line, comments on their own lines) of a whitespace node."""
     if isinstance(ws, cst.ParenthesizedWhitespace):
         own = [line.comment.value for line in ws.empty_lines if line.comment is not None]
@@ -74,7 +74,7 @@ def _no_comment(ws: cst.BaseParenthesizableWhitespace) -> cst.BaseParenthesizabl
     return ws
 
 
-def _with_comment(ws: cst.BaseParenthesizableWhitespace, comment: Optional[cst.Comment],
+def _with_comment(ws: cst.BaseParenthesizableWhitespace, comment: cst.Comment | None,
                   spacing: cst.SimpleWhitespace) -> cst.BaseParenthesizableWhitespace:
     if comment is None:
         return _no_comment(ws)
@@ -83,7 +83,7 @@ def _with_comment(ws: cst.BaseParenthesizableWhitespace, comment: Optional[cst.C
     return ws
 
 
-def _own_comment(ws: object) -> tuple[Optional[cst.Comment], cst.SimpleWhitespace]:
+def _own_comment(ws: object) -> tuple[cst.Comment | None, cst.SimpleWhitespace]:
     if isinstance(ws, cst.ParenthesizedWhitespace) and ws.first_line.comment is not None:
         return ws.first_line.comment, ws.first_line.whitespace
     return None, cst.SimpleWhitespace("  ")
@@ -197,7 +197,7 @@ class LegacyRewriter(cst.CSTTransformer):
         return self._split(updated_node, module, aliases, pairs, outcomes, groups)
 
     @staticmethod
-    def _renamed(alias: cst.ImportAlias, pair: tuple[str, Optional[str]], outcome: AliasOutcome) -> cst.ImportAlias:
+    def _renamed(alias: cst.ImportAlias, pair: tuple[str, str | None], outcome: AliasOutcome) -> cst.ImportAlias:
         if outcome.module is None or (outcome.name, outcome.asname) == pair:
             return alias
         asname = None if outcome.asname is None else (
@@ -206,12 +206,12 @@ class LegacyRewriter(cst.CSTTransformer):
         return alias.with_changes(name=name_node(outcome.name), asname=asname)
 
     def _split(self, node: cst.ImportFrom, module: str, aliases: Sequence[cst.ImportAlias],
-               pairs: list[tuple[str, Optional[str]]], outcomes: list[AliasOutcome],
+               pairs: list[tuple[str, str | None]], outcomes: list[AliasOutcome],
                groups: dict[str, list[int]]) -> cst.ImportFrom:
         """Names going to different modules: one statement per module, the first in place; comments
         travel with their names."""
         leading: list[list[str]] = [[] for _ in aliases]
-        trailing: list[Optional[str]] = [None] * len(aliases)
+        trailing: list[str | None] = [None] * len(aliases)
         dangling: list[str] = []
         before = node.lpar.whitespace_after if node.lpar is not None else None
         same_line, own = _comments(before)
@@ -322,7 +322,7 @@ class LegacyRewriter(cst.CSTTransformer):
         if binding is None:
             return call
         quote = next((a.value.quote for a in call.args if isinstance(a.value, cst.SimpleString)), None)
-        items: list[tuple[cst.Arg, Optional[int]]] = []
+        items: list[tuple[cst.Arg, int | None]] = []
         for keyword, index, default in binding.order:
             if index is None:
                 value = cst.parse_expression(default or "None")
@@ -337,7 +337,7 @@ class LegacyRewriter(cst.CSTTransformer):
         return call.with_changes(args=self._relayout(call, items))
 
     @staticmethod
-    def _relayout(call: cst.Call, items: list[tuple[cst.Arg, Optional[int]]]) -> list[cst.Arg]:
+    def _relayout(call: cst.Call, items: list[tuple[cst.Arg, int | None]]) -> list[cst.Arg]:
         """Arguments in a new order on the old layout: the n-th argument takes the n-th comma and
         line break (the last keeps the closing layout); a comment stays with its argument."""
         original = list(call.args)
@@ -416,7 +416,7 @@ def rewrite_statements(source: bytes, tree: ast.Module, analysis: Analysis, to_c
     text = source.decode(encoding)
     lines = _LINE.findall(text)
     indent = _file_indent(tree, lines)
-    rewriter: Optional[LegacyRewriter] = None
+    rewriter: LegacyRewriter | None = None
     out: list[str] = []
     done = 0
     for start, end in _spans(tree, analysis.edit_lines):

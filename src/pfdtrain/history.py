@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 
 class History(Mapping[str, list]):
@@ -74,7 +75,7 @@ class History(Mapping[str, list]):
         return text
 
     @classmethod
-    def from_json(cls, text_or_path: str | Path) -> "History":
+    def from_json(cls, text_or_path: str | Path) -> History:
         text = str(text_or_path)
         if not text.lstrip().startswith("{"):
             text = Path(text_or_path).read_text(encoding="utf-8")

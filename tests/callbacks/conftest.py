@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import types
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 import pytest
 import torch
@@ -67,7 +68,7 @@ class FakeTrainer(types.SimpleNamespace):
         callbacks: Iterable[Any],
         metrics: Mapping[str, Any],
         batches: int | None = None,
-        on_batch: Callable[["FakeTrainer", int], None] | None = None,
+        on_batch: Callable[[FakeTrainer, int], None] | None = None,
         loss: float = 1.0,
     ) -> None:
         """One epoch: batch hooks (an optimizer step every ``accumulate`` batches), then the

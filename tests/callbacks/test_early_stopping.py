@@ -3,9 +3,9 @@ import math
 import pytest
 import torch
 
+from pfd_testing import weights_only_roundtrip
 from pfdtrain.callbacks import CallbackList, EarlyStopping
 from pfdtrain.errors import ConfigurationError
-from pfd_testing import weights_only_roundtrip
 
 
 def _epochs(values, key="val_loss"):

@@ -2,9 +2,9 @@
 import pytest
 import torch
 
+from pfd_testing import weights_only_roundtrip
 from pfdtrain.callbacks import CallbackList, ModelCheckpoint
 from pfdtrain.errors import ConfigurationError
-from pfd_testing import weights_only_roundtrip
 
 
 def _epochs(values, key="val_loss"):

@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from pfdtrain.checkpoint import CheckpointFormatError, validate_plain_data
 from pfd_testing import weights_only_roundtrip
-
+from pfdtrain.checkpoint import CheckpointFormatError, validate_plain_data
 
 PLAIN_VALUES = {
     "dict": {"a": 1, 2: "b", None: [1.5, True]},

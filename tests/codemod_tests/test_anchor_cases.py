@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from codemods import rewrite_source
-
 from codemod_cases import CASES
+from codemods import rewrite_source
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -37,7 +37,7 @@ def test_call_maps_bind_the_legacy_parameters_and_name_the_targets_keywords_in_o
     assert {legacy_name for legacy_name, _ in call.keywords} == set(call.params)
     defaults = {p.name: p.default for p in legacy}
     for name, source in call.defaults:
-        assert eval(source) == defaults[name]  # noqa: S307 - a literal from our own table
+        assert eval(source) == defaults[name]
         (keyword,) = [k for legacy_name, k in call.keywords if legacy_name == name]
         assert next(p for p in target if p.name == keyword).default is inspect.Parameter.empty
 

@@ -8,9 +8,9 @@ import ast
 import libcst as cst
 import pytest
 
+from codemod_cases import CASES
 from codemods._analysis import analyse
 from codemods._rewrite import rewrite_statements, rewrite_tree
-from codemod_cases import CASES
 
 EXTRA = [
     b"import os\r\nfrom training.optimizers import create_optimizer, get_lr\r\nx = 1\r\n",

@@ -7,8 +7,8 @@ from unittest import mock
 import numpy as np
 import pytest
 
-from pfdtrain.errors import ConfigurationError
 from estimator_testing import Threshold, threshold_data
+from pfdtrain.errors import ConfigurationError
 
 optuna = pytest.importorskip("optuna")
 grid_search = pytest.importorskip("pfdtrain.compat.grid_search")

@@ -6,6 +6,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
+
 from estimator_testing import Threshold, threshold_data
 
 optuna = pytest.importorskip("optuna")

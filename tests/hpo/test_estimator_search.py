@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from estimator_testing import Threshold, threshold_data
 from pfdtrain.errors import ConfigurationError
 from pfdtrain.hpo import BayesianSearch, EstimatorSearch, GridSearch, RandomSearch, uniform
-from estimator_testing import Threshold, threshold_data
 
 optuna = pytest.importorskip("optuna")
 

@@ -1,7 +1,14 @@
 import pytest
 import torch
 
-from pfdtrain.metrics import accuracy, confusion_matrix, f1_score, per_class_metrics, precision_recall_f1, top_k_accuracy
+from pfdtrain.metrics import (
+    accuracy,
+    confusion_matrix,
+    f1_score,
+    per_class_metrics,
+    precision_recall_f1,
+    top_k_accuracy,
+)
 
 # targets / predictions of 8 samples; class 3 only ever predicted, class 4 never occurs
 TARGETS = torch.tensor([0, 0, 0, 1, 1, 2, 2, 2])

@@ -17,7 +17,7 @@ PLAIN = {"epoch": 3, "lr": 1e-3, "name": "cnn", "raw": b"\x00\x01", "flags": [Tr
          "nested": {"a": (1, 2, 3), "b": [[1], [2, 3]], "c": {"deep": -7}}, 10**30: "big", "empty": ((), [], {})}
 
 
-@pytest.mark.parametrize("protocol", range(0, pickle.HIGHEST_PROTOCOL + 1))
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
 def test_plain_data_round_trips_in_every_protocol(protocol):
     obj, names = _interpret(io.BytesIO(pickle.dumps(PLAIN, protocol=protocol)))
     assert obj == PLAIN and set(names) <= {"_codecs.encode", "builtins.bytes"}  # how old protocols spell bytes

@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from pfdtrain.optim import SCHEDULERS, LinearWarmup, create_scheduler
 from pfd_testing import weights_only_roundtrip
+from pfdtrain.optim import SCHEDULERS, LinearWarmup, create_scheduler
 
 
 def _opt(lr=0.1):
@@ -58,7 +58,7 @@ def test_unknown_name_lists_valid_names_and_unknown_keyword_fails():
 def test_warmup_cosine_values_and_clamp():
     opt = _opt()
     lrs = _run(create_scheduler("warmup_cosine", opt, warmup_steps=2, total_steps=6, min_lr_ratio=0.1), opt, 8)
-    expected = [0.05, 0.1] + [0.1 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * k / 4))) for k in range(0, 5)] + [0.01] * 2
+    expected = [0.05, 0.1] + [0.1 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * k / 4))) for k in range(5)] + [0.01] * 2
     assert lrs == pytest.approx(expected)
 
 

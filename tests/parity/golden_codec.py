@@ -11,7 +11,8 @@ import math
 import numbers
 import types
 from collections import OrderedDict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -162,9 +163,7 @@ def public_simple_attrs(obj: Any) -> dict[str, Any]:
     for k, v in vars(obj).items():
         if k.startswith("_"):
             continue
-        if isinstance(v, _SCALARS) or isinstance(v, torch.Tensor):
-            out[k] = v
-        elif isinstance(v, (list, tuple)) and all(isinstance(x, _SCALARS) for x in v):
+        if isinstance(v, _SCALARS) or isinstance(v, torch.Tensor) or (isinstance(v, (list, tuple)) and all(isinstance(x, _SCALARS) for x in v)):
             out[k] = v
     return dict(sorted(out.items()))
 

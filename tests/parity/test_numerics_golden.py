@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-
 from golden_codec import (
     EXACT,
     CaseContext,
@@ -126,7 +125,7 @@ class Replay:
     def _stage(self, stage: str, fn, *args, step: int | None = None, **kwargs) -> Any:
         try:
             return fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - legacy errors are part of the contract
+        except Exception as exc:
             if "error" not in self.expected:
                 raise
             raise StageError(stage, exc, step) from exc

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import pytest
 import torch
-
 from training_replay import Fixtures, compare_case, load_cases, run_case
 
 CASES = load_cases()

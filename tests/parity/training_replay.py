@@ -27,11 +27,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
-from torch.utils.data import DataLoader, Dataset, TensorDataset
-
 from golden_codec import Tol, check_plain, type_name
 from legacy_resolver import resolve
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 ROOT = Path(__file__).resolve().parents[2] / "golden" / "training"
 GROUPS = ("cnn_trainer", "pinn_trainer", "trainer_callbacks", "cnn_callbacks", "other_trainers")
@@ -249,7 +248,7 @@ class Replay:
             with contextlib.redirect_stdout(stdout):
                 try:
                     result, has_result = self._execute(step)
-                except BaseException as exc:  # noqa: BLE001 - every exception is an outcome
+                except BaseException as exc:
                     if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                         raise
                     out["exception"] = {"type": type(exc).__name__, "module": type(exc).__module__,
@@ -343,7 +342,7 @@ def _safe_record(replay: Replay, item: dict) -> tuple[str, Any]:
     """A record that cannot be taken (say, the trainer was never built) is reported, not raised."""
     try:
         return replay.record(item)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         label = item.get("label") or f"{item['what']}:{item.get('obj') or item.get('call')}"
         return label, RecordError(f"{type(exc).__name__}: {exc}")
 

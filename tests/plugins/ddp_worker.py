@@ -10,7 +10,7 @@ from pfdtrain import Callback, Trainer
 from pfdtrain.plugins import DDP
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from pfd_testing import make_data, make_model  # noqa: E402
+from pfd_testing import make_data, make_model
 
 out = Path(sys.argv[1])
 

@@ -9,8 +9,8 @@ reproducible and safe in DataLoader workers. It accepts one sample (in a ``Datas
 from pfdtrain.augment.adversarial import fgsm
 from pfdtrain.augment.compose import Compose, RandomApply
 from pfdtrain.augment.mixing import CutMix, Mixup
-from pfdtrain.augment.resize import Resize, resize_signal
 from pfdtrain.augment.patches import PatchCutout, PatchDropout, PatchJitter, PatchPermutation, PatchShift
+from pfdtrain.augment.resize import Resize, resize_signal
 from pfdtrain.augment.signal import AmplitudeScale, GaussianNoise, TimeMask, TimeShift
 from pfdtrain.augment.spec import SpecAugment
 

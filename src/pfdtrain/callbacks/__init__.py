@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pfdtrain._lazy import lazy_exports
-
 from pfdtrain.callbacks.base import HOOKS, Callback, CallbackList
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -36,7 +36,7 @@ def missing_metric_error(owner: str, monitor: str, available: Any) -> Configurat
     )
 
 
-def monitored_value(trainer: "Trainer", monitor: str, owner: str, *, epoch_end: bool) -> float | None:
+def monitored_value(trainer: Trainer, monitor: str, owner: str, *, epoch_end: bool) -> float | None:
     """The current value of ``monitor``, or ``None`` when it was legitimately not computed.
 
     "Legitimately" means: a step-based check before the first epoch ended (epoch metrics such
@@ -64,7 +64,7 @@ def monitored_value(trainer: "Trainer", monitor: str, owner: str, *, epoch_end: 
     return to_float(metrics[monitor], f"{owner}: metric {monitor!r}")
 
 
-def _epochs_done(trainer: "Trainer") -> int:
+def _epochs_done(trainer: Trainer) -> int:
     history = getattr(trainer, "history", None)
     if history is None:
         return 0
@@ -111,13 +111,13 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write(path, lambda handle: handle.write(data))
 
 
-def default_dir(trainer: "Trainer", given: str | os.PathLike | None, sub: str) -> Path:
+def default_dir(trainer: Trainer, given: str | os.PathLike | None, sub: str) -> Path:
     if given is not None:
         return Path(given)
     return Path(getattr(trainer, "default_root_dir", "pfdtrain_runs")) / sub
 
 
-def epoch_record(trainer: "Trainer") -> dict[str, Any]:
+def epoch_record(trainer: Trainer) -> dict[str, Any]:
     """This epoch's row of ``trainer.history`` without the ``None`` entries (metrics not logged)."""
     history = getattr(trainer, "history", None)
     if history is None:
@@ -130,7 +130,7 @@ def epoch_record(trainer: "Trainer") -> dict[str, Any]:
     return row
 
 
-def epoch_metrics(trainer: "Trainer") -> dict[str, float]:
+def epoch_metrics(trainer: Trainer) -> dict[str, float]:
     """Numbers to send to an experiment tracker for this epoch.
 
     This epoch's history row (without ``epoch``) plus the ``callback_metrics`` that callbacks

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -46,7 +47,7 @@ class Callback:
 
     def _generate_state_key(self, **fields: Any) -> str:
         """State key that distinguishes two instances of one class configured differently."""
-        return f"{type(self).__qualname__}{repr(dict(sorted(fields.items())))}"
+        return f"{type(self).__qualname__}{dict(sorted(fields.items()))!r}"
 
     def state_dict(self) -> dict[str, Any]:
         return {}
@@ -54,55 +55,55 @@ class Callback:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         pass
 
-    def on_fit_start(self, trainer: "Trainer") -> None:
+    def on_fit_start(self, trainer: Trainer) -> None:
         pass
 
-    def on_fit_end(self, trainer: "Trainer") -> None:
+    def on_fit_end(self, trainer: Trainer) -> None:
         pass
 
-    def on_train_epoch_start(self, trainer: "Trainer") -> None:
+    def on_train_epoch_start(self, trainer: Trainer) -> None:
         pass
 
-    def on_train_epoch_end(self, trainer: "Trainer") -> None:
+    def on_train_epoch_end(self, trainer: Trainer) -> None:
         """Called after validation; ``trainer.callback_metrics`` holds this epoch's metrics."""
 
-    def on_train_batch_start(self, trainer: "Trainer", batch: Any, batch_idx: int) -> None:
+    def on_train_batch_start(self, trainer: Trainer, batch: Any, batch_idx: int) -> None:
         pass
 
     def on_train_batch_end(
-        self, trainer: "Trainer", outputs: "StepOutput", batch: Any, batch_idx: int
+        self, trainer: Trainer, outputs: StepOutput, batch: Any, batch_idx: int
     ) -> None:
         pass
 
-    def on_before_backward(self, trainer: "Trainer", loss: "torch.Tensor") -> None:
+    def on_before_backward(self, trainer: Trainer, loss: torch.Tensor) -> None:
         pass
 
     def on_before_optimizer_step(
-        self, trainer: "Trainer", optimizer: "torch.optim.Optimizer"
+        self, trainer: Trainer, optimizer: torch.optim.Optimizer
     ) -> None:
         """Gradients are final here: unscaled, accumulated and clipped."""
 
-    def on_validation_start(self, trainer: "Trainer") -> None:
+    def on_validation_start(self, trainer: Trainer) -> None:
         pass
 
-    def on_validation_batch_start(self, trainer: "Trainer", batch: Any, batch_idx: int) -> None:
+    def on_validation_batch_start(self, trainer: Trainer, batch: Any, batch_idx: int) -> None:
         pass
 
     def on_validation_batch_end(
-        self, trainer: "Trainer", outputs: "StepOutput", batch: Any, batch_idx: int
+        self, trainer: Trainer, outputs: StepOutput, batch: Any, batch_idx: int
     ) -> None:
         pass
 
-    def on_validation_end(self, trainer: "Trainer") -> None:
+    def on_validation_end(self, trainer: Trainer) -> None:
         pass
 
-    def on_save_checkpoint(self, trainer: "Trainer", checkpoint: dict[str, Any]) -> None:
+    def on_save_checkpoint(self, trainer: Trainer, checkpoint: dict[str, Any]) -> None:
         """May add plain data under ``checkpoint["extra"]``; the callback's own state is saved anyway."""
 
-    def on_load_checkpoint(self, trainer: "Trainer", checkpoint: dict[str, Any]) -> None:
+    def on_load_checkpoint(self, trainer: Trainer, checkpoint: dict[str, Any]) -> None:
         pass
 
-    def on_exception(self, trainer: "Trainer", exception: BaseException) -> None:
+    def on_exception(self, trainer: Trainer, exception: BaseException) -> None:
         pass
 
 
@@ -128,7 +129,7 @@ class CallbackList:
             hook: [getattr(cb, hook) for cb in self.callbacks if _overrides(cb, hook)] for hook in HOOKS
         }
 
-    def call(self, hook: str, trainer: "Trainer", *args: Any) -> None:
+    def call(self, hook: str, trainer: Trainer, *args: Any) -> None:
         for fn in self._dispatch[hook]:
             fn(trainer, *args)
 

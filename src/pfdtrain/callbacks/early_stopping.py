@@ -67,7 +67,7 @@ class EarlyStopping(Callback):
 
     # ------------------------------------------------------------------ hooks
 
-    def on_train_epoch_end(self, trainer: "Trainer") -> None:
+    def on_train_epoch_end(self, trainer: Trainer) -> None:
         value = monitored_value(trainer, self.monitor, "EarlyStopping", epoch_end=True)
         if value is None:
             return
@@ -91,7 +91,7 @@ class EarlyStopping(Callback):
                 f"(best {self.best_score:.6g}); stopping.",
             )
 
-    def on_fit_end(self, trainer: "Trainer") -> None:
+    def on_fit_end(self, trainer: Trainer) -> None:
         if self.restore_best_weights and self.stopped_epoch is not None and self.best_weights is not None:
             _model(trainer).load_state_dict(self.best_weights)
             self._say(trainer, f"EarlyStopping: restored the weights of the best {self.monitor} ({self.best_score:.6g}).")
@@ -117,18 +117,18 @@ class EarlyStopping(Callback):
 
     # ------------------------------------------------------------------ helpers
 
-    def _stop(self, trainer: "Trainer", epoch: int, reason: str) -> None:
+    def _stop(self, trainer: Trainer, epoch: int, reason: str) -> None:
         trainer.should_stop = True
         self.stopped_epoch = epoch
         self.stop_reason = reason
         self._say(trainer, f"EarlyStopping at epoch {epoch}: {reason}")
 
-    def _say(self, trainer: "Trainer", message: str) -> None:
+    def _say(self, trainer: Trainer, message: str) -> None:
         if self.verbose and getattr(trainer, "is_global_zero", True):
             print(message)
 
 
-def _model(trainer: "Trainer") -> torch.nn.Module:
+def _model(trainer: Trainer) -> torch.nn.Module:
     model = getattr(trainer, "unwrapped_model", None)
     return model if model is not None else trainer.model
 

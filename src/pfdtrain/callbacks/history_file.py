@@ -35,7 +35,7 @@ class HistoryFileLogger(Callback):
     def render(self, history: Any) -> str:
         raise NotImplementedError
 
-    def on_train_epoch_end(self, trainer: "Trainer") -> None:
+    def on_train_epoch_end(self, trainer: Trainer) -> None:
         if not getattr(trainer, "is_global_zero", True):
             return
         text = self.render(trainer.history)  # raises before any file is touched

@@ -44,17 +44,17 @@ class LearningRateMonitor(Callback):
     def state_key(self) -> str:
         return self._generate_state_key(logging_interval=self.logging_interval, log_momentum=self.log_momentum)
 
-    def on_fit_start(self, trainer: "Trainer") -> None:
+    def on_fit_start(self, trainer: Trainer) -> None:
         if getattr(trainer, "optimizer", None) is None:
             raise ConfigurationError(
                 "LearningRateMonitor needs trainer.optimizer, but the trainer has none; pass optimizer= to the Trainer."
             )
 
-    def on_train_epoch_start(self, trainer: "Trainer") -> None:
+    def on_train_epoch_start(self, trainer: Trainer) -> None:
         if self.logging_interval == "epoch":
             self._record(trainer, int(trainer.current_epoch))
 
-    def on_train_batch_start(self, trainer: "Trainer", batch: Any, batch_idx: int) -> None:
+    def on_train_batch_start(self, trainer: Trainer, batch: Any, batch_idx: int) -> None:
         if self.logging_interval != "step":
             return
         step = int(trainer.global_step)
@@ -62,7 +62,7 @@ class LearningRateMonitor(Callback):
         if step % every == 0:
             self._record(trainer, step)
 
-    def _record(self, trainer: "Trainer", when: int) -> None:
+    def _record(self, trainer: Trainer, when: int) -> None:
         if when == self._last_logged:
             return  # the same epoch/step again (a resumed epoch, several batches per step)
         self._last_logged = when
@@ -72,7 +72,7 @@ class LearningRateMonitor(Callback):
             target = self.momentums if name.startswith("momentum-") else self.lrs
             target.setdefault(name, []).append(value)
 
-    def extract(self, optimizer: "torch.optim.Optimizer") -> dict[str, float]:
+    def extract(self, optimizer: torch.optim.Optimizer) -> dict[str, float]:
         """The current values, named as they are recorded."""
         prefix = type(optimizer).__name__
         groups = optimizer.param_groups

@@ -40,7 +40,7 @@ class MLflowLogger(Callback):
     def state_key(self) -> str:
         return self._generate_state_key(experiment_name=self.experiment_name, run_name=self.run_name)
 
-    def on_fit_start(self, trainer: "Trainer") -> None:
+    def on_fit_start(self, trainer: Trainer) -> None:
         if not getattr(trainer, "is_global_zero", True):
             return
         mlflow = self._mlflow
@@ -58,17 +58,17 @@ class MLflowLogger(Callback):
             self.run_id, self._owns_run = run.info.run_id, True
         self._running = True
 
-    def on_train_epoch_end(self, trainer: "Trainer") -> None:
+    def on_train_epoch_end(self, trainer: Trainer) -> None:
         if not self._running:
             return
         metrics = epoch_metrics(trainer)
         if metrics:
             self._mlflow.log_metrics(metrics, step=int(trainer.current_epoch))
 
-    def on_fit_end(self, trainer: "Trainer") -> None:
+    def on_fit_end(self, trainer: Trainer) -> None:
         self._end("FINISHED")
 
-    def on_exception(self, trainer: "Trainer", exception: BaseException) -> None:
+    def on_exception(self, trainer: Trainer, exception: BaseException) -> None:
         self._end("KILLED" if isinstance(exception, KeyboardInterrupt) else "FAILED")
 
     def _end(self, status: str) -> None:

@@ -118,17 +118,17 @@ class ModelCheckpoint(Callback):
 
     # ------------------------------------------------------------------ hooks
 
-    def on_fit_start(self, trainer: "Trainer") -> None:
+    def on_fit_start(self, trainer: Trainer) -> None:
         self._resolve_dirpath(trainer)
 
-    def on_train_batch_end(self, trainer: "Trainer", outputs: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_end(self, trainer: Trainer, outputs: Any, batch: Any, batch_idx: int) -> None:
         n = self.every_n_train_steps
         step = int(trainer.global_step)
         if not n or step == 0 or step % n != 0 or step == self._last_global_step_saved:
             return
         self._save(trainer, epoch_end=False)
 
-    def on_train_epoch_end(self, trainer: "Trainer") -> None:
+    def on_train_epoch_end(self, trainer: Trainer) -> None:
         n = self.every_n_epochs
         if not n or (int(trainer.current_epoch) + 1) % n != 0:
             return
@@ -136,7 +136,7 @@ class ModelCheckpoint(Callback):
             return  # a step-based save already captured this exact moment
         self._save(trainer, epoch_end=True)
 
-    def on_exception(self, trainer: "Trainer", exception: BaseException) -> None:
+    def on_exception(self, trainer: Trainer, exception: BaseException) -> None:
         if not self.save_on_exception:
             return
         path = self._resolve_dirpath(trainer) / _sanitise(
@@ -151,7 +151,7 @@ class ModelCheckpoint(Callback):
 
     # ------------------------------------------------------------------ saving
 
-    def _save(self, trainer: "Trainer", epoch_end: bool) -> None:
+    def _save(self, trainer: Trainer, epoch_end: bool) -> None:
         dirpath = self._resolve_dirpath(trainer)
         if self.monitor is None:
             self._save_by_recency(trainer, dirpath)
@@ -165,7 +165,7 @@ class ModelCheckpoint(Callback):
             self.last_model_path = str(path)
         self._last_global_step_saved = int(trainer.global_step)
 
-    def _save_by_recency(self, trainer: "Trainer", dirpath: Path) -> None:
+    def _save_by_recency(self, trainer: Trainer, dirpath: Path) -> None:
         k = self.save_top_k
         if k == 0:
             return
@@ -177,7 +177,7 @@ class ModelCheckpoint(Callback):
             while len(self.latest_model_paths) > k:
                 self._remove(trainer, self.latest_model_paths.pop(0))
 
-    def _save_top_k(self, trainer: "Trainer", dirpath: Path, value: float) -> None:
+    def _save_top_k(self, trainer: Trainer, dirpath: Path, value: float) -> None:
         k = self.save_top_k
         if k == 0:
             return
@@ -195,11 +195,11 @@ class ModelCheckpoint(Callback):
             self._remove(trainer, worst)
         self._update_best()
 
-    def _write(self, trainer: "Trainer", path: Path) -> None:
+    def _write(self, trainer: Trainer, path: Path) -> None:
         trainer.save_checkpoint(path)
         self._say(trainer, f"ModelCheckpoint: saved {path}.")
 
-    def _remove(self, trainer: "Trainer", path: str) -> None:
+    def _remove(self, trainer: Trainer, path: str) -> None:
         """Delete a file that dropped out, unless it is still referenced (only on global zero)."""
         if path in self.best_k_models or path in self.latest_model_paths or path == self.last_model_path:
             return
@@ -230,7 +230,7 @@ class ModelCheckpoint(Callback):
 
     # ------------------------------------------------------------------ names
 
-    def _resolve_dirpath(self, trainer: "Trainer") -> Path:
+    def _resolve_dirpath(self, trainer: Trainer) -> Path:
         if self.dirpath is None:
             self.dirpath = Path(getattr(trainer, "default_root_dir", "pfdtrain_runs")) / "checkpoints"
         return self.dirpath
@@ -257,7 +257,7 @@ class ModelCheckpoint(Callback):
             name += EXTENSION
         return _sanitise(name)
 
-    def _new_path(self, trainer: "Trainer", dirpath: Path) -> Path:
+    def _new_path(self, trainer: Trainer, dirpath: Path) -> Path:
         metrics = {**trainer.callback_metrics, "epoch": int(trainer.current_epoch), "step": int(trainer.global_step)}
         path = dirpath / self.format_checkpoint_name(metrics)
         version = 1
@@ -299,7 +299,7 @@ class ModelCheckpoint(Callback):
         step = state.get("last_global_step_saved")
         self._last_global_step_saved = None if step is None else int(step)
 
-    def _say(self, trainer: "Trainer", message: str) -> None:
+    def _say(self, trainer: Trainer, message: str) -> None:
         if self.verbose and getattr(trainer, "is_global_zero", True):
             print(message)
 

@@ -39,7 +39,7 @@ class ProgressBar(Callback):
     #: Width of the bar drawn in the terminal summary line.
     SUMMARY_BAR_WIDTH = 20
 
-    def __init__(self, refresh_rate: float = 0.1, leave: bool = True, console: "Console | None" = None) -> None:
+    def __init__(self, refresh_rate: float = 0.1, leave: bool = True, console: Console | None = None) -> None:
         if (
             not isinstance(refresh_rate, (int, float))
             or isinstance(refresh_rate, bool)
@@ -71,7 +71,7 @@ class ProgressBar(Callback):
         self._val_total: int | None = None
 
     @property
-    def console(self) -> "Console":
+    def console(self) -> Console:
         if self._console is None:
             from rich.console import Console
 
@@ -84,7 +84,7 @@ class ProgressBar(Callback):
 
     # ------------------------------------------------------------------ hooks
 
-    def on_train_epoch_start(self, trainer: "Trainer") -> None:
+    def on_train_epoch_start(self, trainer: Trainer) -> None:
         self._stop_progress()
         self._epoch_start = time.monotonic()
         self._live = bool(getattr(trainer, "is_global_zero", True)) and self.is_terminal
@@ -92,7 +92,7 @@ class ProgressBar(Callback):
         self._title_text = self._title(trainer)
         self._total = getattr(trainer, "num_training_batches", None)
 
-    def on_train_batch_end(self, trainer: "Trainer", outputs: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_end(self, trainer: Trainer, outputs: Any, batch: Any, batch_idx: int) -> None:
         now = time.monotonic()
         if now < self._next_refresh:
             return  # the common case: nothing else happens per batch
@@ -104,11 +104,11 @@ class ProgressBar(Callback):
         else:
             self._progress.update(self._train_task, completed=batch_idx + 1, info=info, refresh=True)
 
-    def on_validation_start(self, trainer: "Trainer") -> None:
+    def on_validation_start(self, trainer: Trainer) -> None:
         if self._live:
             self._val_total = _safe_len(getattr(trainer, "val_dataloader", None))
 
-    def on_validation_batch_end(self, trainer: "Trainer", outputs: Any, batch: Any, batch_idx: int) -> None:
+    def on_validation_batch_end(self, trainer: Trainer, outputs: Any, batch: Any, batch_idx: int) -> None:
         now = time.monotonic()
         if now < self._next_refresh:
             return
@@ -119,12 +119,12 @@ class ProgressBar(Callback):
             self._val_task = self._progress.add_task("Validation", total=self._val_total, info="")
         self._progress.update(self._val_task, completed=batch_idx + 1, refresh=True)
 
-    def on_validation_end(self, trainer: "Trainer") -> None:
+    def on_validation_end(self, trainer: Trainer) -> None:
         if self._progress is not None and self._val_task is not None:
             self._progress.remove_task(self._val_task)
         self._val_task = None
 
-    def on_train_epoch_end(self, trainer: "Trainer") -> None:
+    def on_train_epoch_end(self, trainer: Trainer) -> None:
         self._stop_progress()
         if not getattr(trainer, "is_global_zero", True):
             return
@@ -137,16 +137,23 @@ class ProgressBar(Callback):
         self._live = False
         self._next_refresh = math.inf
 
-    def on_fit_end(self, trainer: "Trainer") -> None:
+    def on_fit_end(self, trainer: Trainer) -> None:
         self._stop_progress()
 
-    def on_exception(self, trainer: "Trainer", exception: BaseException) -> None:
+    def on_exception(self, trainer: Trainer, exception: BaseException) -> None:
         self._stop_progress()  # give the terminal back before the traceback is printed
 
     # ------------------------------------------------------------------ helpers
 
     def _start_progress(self, completed: int | None, info: str) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self._progress = Progress(
             TextColumn("[progress.description]{task.description}"),
@@ -170,7 +177,7 @@ class ProgressBar(Callback):
         self._progress = None
         self._train_task = self._val_task = None
 
-    def _summary(self, trainer: "Trainer", metrics: str, elapsed: float) -> "Text":
+    def _summary(self, trainer: Trainer, metrics: str, elapsed: float) -> Text:
         from rich.text import Text
 
         done = int(getattr(trainer, "batch_idx", -1)) + 1
@@ -183,7 +190,7 @@ class ProgressBar(Callback):
         return Text.assemble((self._title_text, "bold"), " ", *bar, " ", metrics, f" ({elapsed:.1f}s)")
 
     @staticmethod
-    def _title(trainer: "Trainer") -> str:
+    def _title(trainer: Trainer) -> str:
         epoch = int(trainer.current_epoch) + 1
         total = getattr(trainer, "max_epochs", None)
         return f"Epoch {epoch}/{total}" if total else f"Epoch {epoch}"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pfdtrain.augment.resize import Resize
 from pfdtrain.callbacks.base import Callback
@@ -50,14 +51,14 @@ class ProgressiveResizing(Callback):
                 return i
         return len(self.schedule) - 1
 
-    def on_fit_start(self, trainer: "Trainer") -> None:
+    def on_fit_start(self, trainer: Trainer) -> None:
         if not hasattr(trainer.task, "train_transform"):
             raise ConfigurationError(
                 f"ProgressiveResizing needs a task with train_transform/eval_transform (ClassificationTask "
                 f"or a subclass); the trainer has {type(trainer.task).__name__}."
             )
 
-    def on_train_epoch_start(self, trainer: "Trainer") -> None:
+    def on_train_epoch_start(self, trainer: Trainer) -> None:
         resize = Resize(self.length_at(trainer.current_epoch), self.method)
         trainer.task.train_transform = resize
         trainer.task.eval_transform = resize

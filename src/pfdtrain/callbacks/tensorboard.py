@@ -37,13 +37,13 @@ class TensorBoardLogger(Callback):
     def state_key(self) -> str:
         return self._generate_state_key(save_dir=None if self.save_dir is None else str(self.save_dir), name=self.name)
 
-    def on_fit_start(self, trainer: "Trainer") -> None:
+    def on_fit_start(self, trainer: Trainer) -> None:
         if getattr(trainer, "is_global_zero", True) and self.writer is None:
             root = self.save_dir if self.save_dir is not None else Path(getattr(trainer, "default_root_dir", "pfdtrain_runs"))
             self.log_dir = root / self.name
             self.writer = self._writer_cls(log_dir=str(self.log_dir))
 
-    def on_train_epoch_end(self, trainer: "Trainer") -> None:
+    def on_train_epoch_end(self, trainer: Trainer) -> None:
         if self.writer is None:
             return
         epoch = int(trainer.current_epoch)
@@ -51,10 +51,10 @@ class TensorBoardLogger(Callback):
             self.writer.add_scalar(name, value, global_step=epoch)
         self.writer.flush()
 
-    def on_fit_end(self, trainer: "Trainer") -> None:
+    def on_fit_end(self, trainer: Trainer) -> None:
         self._close()
 
-    def on_exception(self, trainer: "Trainer", exception: BaseException) -> None:
+    def on_exception(self, trainer: Trainer, exception: BaseException) -> None:
         self._close()
 
     def _close(self) -> None:

@@ -55,26 +55,26 @@ class TimeLimit(Callback):
     def time_remaining(self) -> float:
         return max(0.0, self.max_seconds - self.time_elapsed)
 
-    def on_fit_start(self, trainer: "Trainer") -> None:
+    def on_fit_start(self, trainer: Trainer) -> None:
         self._started_at = time.monotonic()
 
-    def on_train_batch_end(self, trainer: "Trainer", outputs: Any, batch: Any, batch_idx: int) -> None:
+    def on_train_batch_end(self, trainer: Trainer, outputs: Any, batch: Any, batch_idx: int) -> None:
         self._check(trainer)
 
-    def on_train_epoch_end(self, trainer: "Trainer") -> None:
+    def on_train_epoch_end(self, trainer: Trainer) -> None:
         self._check(trainer)
 
-    def on_fit_end(self, trainer: "Trainer") -> None:
+    def on_fit_end(self, trainer: Trainer) -> None:
         self._freeze()
 
-    def on_exception(self, trainer: "Trainer", exception: BaseException) -> None:
+    def on_exception(self, trainer: Trainer, exception: BaseException) -> None:
         self._freeze()
 
     def _freeze(self) -> None:
         self._elapsed_before = self.time_elapsed
         self._started_at = None
 
-    def _check(self, trainer: "Trainer") -> None:
+    def _check(self, trainer: Trainer) -> None:
         if self.time_elapsed >= self.max_seconds and not trainer.should_stop:
             trainer.should_stop = True
             self.stopped = True

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pfdtrain._lazy import lazy_exports
-
 from pfdtrain.checkpoint.atomic import atomic_write
 from pfdtrain.checkpoint.errors import (
     CheckpointError,
@@ -36,24 +35,24 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "FORMAT_NAME",
     "FORMAT_VERSION",
-    "new_checkpoint",
-    "save",
-    "load",
-    "load_any",
-    "is_v2",
-    "check_format",
-    "validate_plain_data",
-    "atomic_write",
-    "capture_random_state",
-    "restore_random_state",
-    "load_model_state",
     "CheckpointError",
     "CheckpointFormatError",
-    "CheckpointVersionError",
     "CheckpointMismatchError",
-    "UnsafeCheckpointError",
+    "CheckpointVersionError",
     "CorruptCheckpointError",
     "UnknownLayoutError",
+    "UnsafeCheckpointError",
+    "atomic_write",
+    "capture_random_state",
+    "check_format",
+    "is_v2",
+    "load",
+    "load_any",
+    "load_model_state",
+    "new_checkpoint",
+    "restore_random_state",
+    "save",
+    "validate_plain_data",
 ]
 
 # load_any lives with the migration machinery, which imports this package: resolved on first use.

@@ -13,8 +13,9 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Callable, Optional
+from typing import BinaryIO
 
 TEMP_INFIX = ".tmp-"
 _TEMP_NAME = re.compile(r"^\..+\.tmp-[A-Za-z0-9_]+$")
@@ -34,8 +35,8 @@ def atomic_write(
     path: str | os.PathLike[str],
     write_fn: Callable[[BinaryIO], None],
     *,
-    check: Optional[Callable[[Path], None]] = None,
-    before_replace: Optional[Callable[[Path], None]] = None,
+    check: Callable[[Path], None] | None = None,
+    before_replace: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write a file through ``write_fn(file)`` so that ``path`` is replaced all at once.
 
@@ -70,7 +71,7 @@ def atomic_write(
     return target
 
 
-def _fsync_during(fd: int, check: Optional[Callable[[Path], None]], path: Path) -> None:
+def _fsync_during(fd: int, check: Callable[[Path], None] | None, path: Path) -> None:
     """``os.fsync(fd)``, with ``check(path)`` running meanwhile in this thread."""
     if check is None:
         os.fsync(fd)

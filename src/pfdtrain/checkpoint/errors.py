@@ -6,7 +6,7 @@ traceback as its main message.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from pfdtrain.errors import PfdtrainError
 

@@ -121,7 +121,7 @@ def _restore_dtypes(state_dict: Mapping[str, Any], model_state: Mapping[str, Any
     return result
 
 
-def _without_prefix(state_dict: Mapping[str, Any], prefix: str) -> "OrderedDict[str, Any]":
+def _without_prefix(state_dict: Mapping[str, Any], prefix: str) -> OrderedDict[str, Any]:
     """A stripped copy; ``_metadata`` (per-module versions) is stripped too, never mutated."""
     result: OrderedDict[str, Any] = OrderedDict(state_dict)
     metadata = getattr(state_dict, "_metadata", None)
@@ -131,7 +131,7 @@ def _without_prefix(state_dict: Mapping[str, Any], prefix: str) -> "OrderedDict[
     return result
 
 
-def _subset(state_dict: Mapping[str, Any], keep: Any) -> "OrderedDict[str, Any]":
+def _subset(state_dict: Mapping[str, Any], keep: Any) -> OrderedDict[str, Any]:
     result: OrderedDict[str, Any] = OrderedDict((k, v) for k, v in state_dict.items() if keep(k))
     metadata = getattr(state_dict, "_metadata", None)
     if metadata is not None:

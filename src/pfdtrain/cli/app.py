@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -35,7 +34,7 @@ def _root(
 def demo(
     workdir: Path = typer.Option(Path("pfdtrain_demo"), "--workdir", "-w",
                                  help="Folder for the demo's copy of the example project."),
-    project: Optional[Path] = typer.Option(None, "--project", exists=True, file_okay=False,
+    project: Path | None = typer.Option(None, "--project", exists=True, file_okay=False,
                                            help="Legacy-style project to use instead of examples/legacy_project."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
@@ -59,10 +58,10 @@ def migrate_checkpoint(
     dry_run: bool = typer.Option(False, "--dry-run", help="Report each file's layout and what would change; write nothing."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if any file still needs migrating (for CI)."),
     verify: bool = typer.Option(False, "--verify", help="Reload each output and compare every tensor (always done in place)."),
-    output: Optional[Path] = typer.Option(
+    output: Path | None = typer.Option(
         None, "--output", "-o", help="Write v2 files under this folder (same relative paths) instead of in place."
     ),
-    report: Optional[Path] = typer.Option(None, "--report", help="Write a JSON report of the run to this file."),
+    report: Path | None = typer.Option(None, "--report", help="Write a JSON report of the run to this file."),
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Files migrated in parallel."),
     allow_global: list[str] = typer.Option(
         [], "--allow-global", metavar="NAME", help="Admit one more pickled global, e.g. numpy.core.multiarray._reconstruct (repeatable)."
@@ -70,11 +69,11 @@ def migrate_checkpoint(
     trust_unsafe: bool = typer.Option(
         False, "--trust-unsafe", help="Load with full pickle (RUNS CODE in the file); only for files you trust."
     ),
-    downgrade: Optional[str] = typer.Option(
+    downgrade: str | None = typer.Option(
         None, "--downgrade", metavar="LAYOUT", help="Write v1 files of this legacy layout (e.g. cnn_trainer) under --output."
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Show detection evidence and tracebacks of failures."),
-    progress: Optional[bool] = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a terminal)."),
+    progress: bool | None = typer.Option(None, "--progress/--no-progress", help="Progress bar (default: on a terminal)."),
 ) -> None:
     """Upgrade legacy (v1) checkpoints to the v2 format: safely, atomically, with nothing lost.
 
@@ -128,10 +127,10 @@ def scan(
     raise typer.Exit(run_scan(path, as_json=as_json, exclude=exclude))
 
 
-def main(argv: Optional[list[str]] = None) -> None:
+def main(argv: list[str] | None = None) -> None:
     app(args=argv, prog_name="pfdtrain")
 
 
-def migrate_checkpoint_main(argv: Optional[list[str]] = None) -> None:
+def migrate_checkpoint_main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     app(args=["migrate-checkpoint", *args], prog_name="migrate-checkpoint")

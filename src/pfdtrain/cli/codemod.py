@@ -18,10 +18,11 @@ import difflib
 import fnmatch
 import os
 import sys
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, Optional, Sequence, TextIO
+from typing import TextIO
 
 EXIT_OK = 0
 EXIT_WOULD_CHANGE = 1
@@ -80,10 +81,10 @@ class Outcome:
     """One candidate file after the rewrite (picklable; sent back from worker processes)."""
 
     path: str
-    original: Optional[bytes] = None  # only for changed files (to check nobody edited it since)
-    new_source: Optional[bytes] = None
+    original: bytes | None = None  # only for changed files (to check nobody edited it since)
+    new_source: bytes | None = None
     findings: list = field(default_factory=list)
-    error: Optional[str] = None
+    error: str | None = None
 
 
 def process_file(path: str, to_core: bool) -> Outcome:
@@ -125,7 +126,7 @@ class ChangedOnDisk(Exception):
     pass
 
 
-def replace_atomically(path: Path, data: bytes, expected: Optional[bytes] = None) -> None:
+def replace_atomically(path: Path, data: bytes, expected: bytes | None = None) -> None:
     """Write ``data`` to a temporary file beside ``path`` (same permissions), fsync it, then rename
     it over ``path``: the file is the old one or the new one, never half. A symlink is followed
     (its target is replaced, the link stays). ``expected``: the bytes the rewrite was computed
@@ -172,8 +173,8 @@ class Summary:
 
 
 def run_codemod(paths: Sequence[Path], *, diff: bool = False, check: bool = False, jobs: int = 0,
-                exclude: Sequence[str] = (), to_core: bool = False, out: Optional[TextIO] = None,
-                err: Optional[TextIO] = None, verbose: bool = False) -> int:
+                exclude: Sequence[str] = (), to_core: bool = False, out: TextIO | None = None,
+                err: TextIO | None = None, verbose: bool = False) -> int:
     """The whole command; returns the exit status. Diffs go to ``out`` (stdout), the report to
     ``err`` (stderr)."""
     out = sys.stdout if out is None else out

@@ -17,10 +17,10 @@ import threading
 import time
 import warnings
 from collections import Counter
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
 
 import torch
 from rich.console import Console
@@ -48,11 +48,11 @@ class Job:
     """One file to migrate and where its output goes (None: in place)."""
 
     source: Path
-    target: Optional[Path]
+    target: Path | None
 
 
 def collect_jobs(
-    paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str], output: Optional[Path]
+    paths: Sequence[Path], include: Sequence[str], exclude: Sequence[str], output: Path | None
 ) -> tuple[list[Job], list[FileResult]]:
     """Files to migrate (folders searched recursively) and results for paths that do not exist.
 
@@ -113,16 +113,16 @@ def run_migrate(
     dry_run: bool = False,
     check: bool = False,
     verify: bool = False,
-    output: Optional[Path] = None,
-    report: Optional[Path] = None,
+    output: Path | None = None,
+    report: Path | None = None,
     jobs: int = 1,
     allow_global: Sequence[str] = (),
     trust_unsafe: bool = False,
-    downgrade: Optional[str] = None,
+    downgrade: str | None = None,
     verbose: bool = False,
-    progress: Optional[bool] = None,
-    console: Optional[Console] = None,
-    err_console: Optional[Console] = None,
+    progress: bool | None = None,
+    console: Console | None = None,
+    err_console: Console | None = None,
 ) -> int:
     """Run the command; returns the exit status (see the module docstring)."""
     console = console or Console(soft_wrap=True)
@@ -158,7 +158,7 @@ def run_migrate(
 
 def _options(
     dry_run: bool, verify: bool, allow_global: Sequence[str], trust_unsafe: bool,
-    downgrade: Optional[str], output: Optional[Path],
+    downgrade: str | None, output: Path | None,
 ) -> MigrationOptions:
     if downgrade is not None:
         if downgrade not in DOWNGRADERS:
@@ -307,7 +307,7 @@ def write_report(path: Path, results: Sequence[FileResult], code: int, seconds: 
     atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
 
 
-def _mode(options: MigrationOptions, check: bool, output: Optional[Path]) -> str:
+def _mode(options: MigrationOptions, check: bool, output: Path | None) -> str:
     if check:
         return "check"
     if options.dry_run:

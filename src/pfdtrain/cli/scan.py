@@ -22,9 +22,10 @@ import json
 import os
 import shlex
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional, Sequence, TextIO
+from typing import Any, TextIO
 
 SCHEMA = "pfdtrain.scan/1"
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin")
@@ -36,7 +37,7 @@ _SKIP_DIRS = frozenset({"__pycache__", "node_modules", "site-packages", "dist-pa
 class Layout:
     """What the seam :func:`detect_layout` says about one file."""
 
-    layout: Optional[str]  # manifest layout name ("cnn_trainer", "bare_state_dict", "v2", ...) or None
+    layout: str | None  # manifest layout name ("cnn_trainer", "bare_state_dict", "v2", ...) or None
     evidence: tuple[str, ...] = ()
     legacy: bool = True  # False for v2 files (nothing to migrate)
 
@@ -75,7 +76,7 @@ def _unsafe(names: Sequence[str]) -> list[str]:
     return out
 
 
-def scan_checkpoint(path: Path, shown: str) -> Optional[dict]:
+def scan_checkpoint(path: Path, shown: str) -> dict | None:
     """One checkpoint's JSON record; None for a ``.bin`` file that is not a torch file."""
     from pfdtrain.migration.skeleton import Opaque, keys_of, read_skeleton
 
@@ -253,7 +254,7 @@ def print_report(report: ScanReport, target: str, out: TextIO) -> None:
             w(f"  {command}\n")
 
 
-def run_scan(path: Path, as_json: bool = False, exclude: Sequence[str] = (), out: Optional[TextIO] = None) -> int:
+def run_scan(path: Path, as_json: bool = False, exclude: Sequence[str] = (), out: TextIO | None = None) -> int:
     out = sys.stdout if out is None else out
     report = scan(path, exclude)
     target = str(path)

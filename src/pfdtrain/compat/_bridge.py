@@ -21,7 +21,8 @@ Nothing here draws from a global random generator.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import torch
 from torch import nn

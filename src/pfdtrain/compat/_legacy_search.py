@@ -6,8 +6,8 @@ Why private: the public surface is the two legacy classes; this keeps each adapt
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 

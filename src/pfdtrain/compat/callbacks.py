@@ -15,8 +15,9 @@ into a core :class:`pfdtrain.Callback`; the core Trainer calls it for such objec
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import torch
 

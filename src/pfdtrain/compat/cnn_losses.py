@@ -76,7 +76,7 @@ def create_criterion(criterion_type: str = "label_smoothing", num_classes: int =
     if criterion_type == "label_smoothing":
         return LabelSmoothingCrossEntropy(smoothing=kwargs.get("smoothing", 0.1))
     if criterion_type == "focal":
-        return FocalLoss(alpha=kwargs.get("alpha", None), gamma=kwargs.get("gamma", 2.0))
+        return FocalLoss(alpha=kwargs.get("alpha"), gamma=kwargs.get("gamma", 2.0))
     if criterion_type == "supcon":
         return SupConLoss(temperature=kwargs.get("temperature", 0.1))
     raise ValueError(f"Unknown criterion type: {criterion_type}")

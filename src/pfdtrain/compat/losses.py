@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from pfdtrain.losses import PhysicsInformedLoss
+from pfdtrain.losses import PhysicsInformedLoss, focal_loss, label_smoothing_cross_entropy
 from pfdtrain.losses import compute_class_weights as _class_weights
-from pfdtrain.losses import focal_loss, label_smoothing_cross_entropy
 
 __all__ = ["FocalLoss", "LabelSmoothingCrossEntropy", "PhysicsInformedLoss", "compute_class_weights"]
 

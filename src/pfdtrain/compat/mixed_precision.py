@@ -53,7 +53,7 @@ def check_mixed_precision_support():
     try:
         x = torch.randn(10, 10, device="cuda", dtype=torch.float16)
         torch.matmul(x, x)
-    except Exception as e:  # noqa: BLE001 - any failure means "not supported"
+    except Exception as e:
         print(f"Mixed precision not supported: {e}")
         return False
     print("Mixed precision training supported")

@@ -173,7 +173,7 @@ class MultiTFRTrainer(SpectrogramTrainer):
         super().__init__(model, train_loader, val_loader, **kwargs)
         self.train_loaders = train_loaders
         self.val_loaders = val_loaders
-        weights = tfr_weights if tfr_weights is not None else {name: 1.0 for name in train_loaders}
+        weights = tfr_weights if tfr_weights is not None else dict.fromkeys(train_loaders, 1.0)
         total = sum(weights.values())
         self.tfr_weights = {name: w / total for name, w in weights.items()}
         self._tfr_step_now = True

@@ -7,7 +7,8 @@ extra; Optuna is imported on first use, and a missing install becomes one clear
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from pfdtrain.errors import ConfigurationError, MissingExtraError
 
@@ -18,7 +19,7 @@ SAMPLERS = ("grid", "random", "tpe")
 PRUNERS = ("hyperband", "median", "none", "successive_halving")
 
 
-def import_optuna(feature: str = "pfdtrain.hpo") -> "Any":
+def import_optuna(feature: str = "pfdtrain.hpo") -> Any:
     """Return the ``optuna`` module, or raise :class:`MissingExtraError` naming the extra."""
     try:
         import optuna
@@ -28,10 +29,10 @@ def import_optuna(feature: str = "pfdtrain.hpo") -> "Any":
 
 
 def make_sampler(
-    sampler: "str | optuna.samplers.BaseSampler",
+    sampler: str | optuna.samplers.BaseSampler,
     seed: int | None,
     grid: Mapping[str, list] | None = None,
-) -> "optuna.samplers.BaseSampler":
+) -> optuna.samplers.BaseSampler:
     """Sampler from a name (seeded with ``seed``) or a ready sampler instance (used as given).
 
     ``grid`` is the search space a ``"grid"`` sampler enumerates; without it a grid is refused.
@@ -56,7 +57,7 @@ def make_sampler(
     )
 
 
-def make_pruner(pruner: "str | optuna.pruners.BasePruner | None") -> "optuna.pruners.BasePruner":
+def make_pruner(pruner: str | optuna.pruners.BasePruner | None) -> optuna.pruners.BasePruner:
     """Pruner from a name (Optuna defaults) or a ready pruner instance; ``None`` never prunes."""
     optuna = import_optuna()
     if isinstance(pruner, optuna.pruners.BasePruner):

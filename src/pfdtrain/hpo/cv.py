@@ -12,7 +12,8 @@ from __future__ import annotations
 import copy
 import time
 import warnings
-from typing import Any, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 

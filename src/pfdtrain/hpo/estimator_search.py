@@ -9,7 +9,8 @@ results are reported in scikit-learn's shapes (``best_params_``, ``best_score_``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -50,7 +51,7 @@ class EstimatorSearch:
         estimator: Any,
         space: Mapping[str, Any] | SearchSpace,
         *,
-        sampler: "str | optuna.samplers.BaseSampler" = "tpe",
+        sampler: str | optuna.samplers.BaseSampler = "tpe",
         n_trials: int | None = None,
         timeout: float | None = None,
         cv: int | Iterable[tuple[Any, Any]] = 5,
@@ -77,7 +78,7 @@ class EstimatorSearch:
         self.return_train_score = return_train_score
         self.show_progress_bar = show_progress_bar
 
-    def fit(self, X: Any, y: Any, *, X_val: Any = None, y_val: Any = None) -> "EstimatorSearch":
+    def fit(self, X: Any, y: Any, *, X_val: Any = None, y_val: Any = None) -> EstimatorSearch:
         """Run the study; with ``X_val``/``y_val`` each candidate is scored on them instead of CV."""
         optuna = import_optuna(f"pfdtrain.hpo.{type(self).__name__}")
         is_grid = self.sampler == "grid" or isinstance(self.sampler, optuna.samplers.GridSampler)
@@ -87,7 +88,7 @@ class EstimatorSearch:
         grid = self.space.grid() if self.sampler == "grid" else None
         study = optuna.create_study(direction="maximize", sampler=make_sampler(self.sampler, self.seed, grid))
 
-        def objective(trial: "optuna.Trial") -> float:
+        def objective(trial: optuna.Trial) -> float:
             params = self.space.suggest(trial)
             scores = _cv.cross_validate(self.estimator, params, folds, self._scorer, self.return_train_score)
             for key, values in scores.items():

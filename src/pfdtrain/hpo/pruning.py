@@ -29,14 +29,14 @@ class OptunaPruning(Callback):
     short, and :meth:`raise_if_pruned` marks the trial pruned.
     """
 
-    def __init__(self, trial: "optuna.Trial", monitor: str = "val_loss") -> None:
+    def __init__(self, trial: optuna.Trial, monitor: str = "val_loss") -> None:
         self.trial = trial
         self.monitor = monitor
         self.pruned = False
         self.pruned_epoch: int | None = None
         self.last_value: float | None = None
 
-    def on_train_epoch_end(self, trainer: "Trainer") -> None:
+    def on_train_epoch_end(self, trainer: Trainer) -> None:
         history = trainer.history
         value = history.last(self.monitor) if self.monitor in history else None
         if value is None:
@@ -61,7 +61,7 @@ class OptunaPruning(Callback):
             f"({self.monitor}={self.last_value:.6g})."
         )
 
-    def _check_monitor_exists(self, trainer: "Trainer") -> None:
+    def _check_monitor_exists(self, trainer: Trainer) -> None:
         """Fail in the first epoch, not after a whole study, when ``monitor`` is never logged."""
         if self.monitor in trainer.history:
             return  # logged on other epochs (validation every n-th epoch)

@@ -20,8 +20,9 @@ builds the model receives the real values (:meth:`SearchSpace.decode`).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -180,7 +181,7 @@ def _parse_entry(name: str, spec: Any) -> Any:
 class SearchSpace(Mapping[str, Any]):
     """A checked search space: ``suggest(trial)`` -> params, ``grid()`` for ``GridSampler``."""
 
-    def __init__(self, spec: "Mapping[str, Any] | SearchSpace") -> None:
+    def __init__(self, spec: Mapping[str, Any] | SearchSpace) -> None:
         if isinstance(spec, SearchSpace):
             self._entries: dict[str, Any] = dict(spec._entries)
             return
@@ -223,6 +224,6 @@ class SearchSpace(Mapping[str, Any]):
         return f"SearchSpace({list(self._entries)})"
 
 
-def suggest(trial: Any, space: "Mapping[str, Any] | SearchSpace") -> dict[str, Any]:
+def suggest(trial: Any, space: Mapping[str, Any] | SearchSpace) -> dict[str, Any]:
     """Sample every entry of ``space`` with ``trial``; shorthand for ``SearchSpace(space).suggest(trial)``."""
     return SearchSpace(space).suggest(trial)

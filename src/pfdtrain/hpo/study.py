@@ -9,7 +9,8 @@ monitor checked in the first epoch, and one documented rule for the trial's valu
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from pfdtrain.callbacks.base import CallbackList
 from pfdtrain.errors import ConfigurationError
@@ -38,16 +39,16 @@ def tune(
     monitor: str = "val_loss",
     mode: str = "min",
     reduce: str = "best",
-    sampler: "str | optuna.samplers.BaseSampler" = "tpe",
-    pruner: "str | optuna.pruners.BasePruner | None" = "median",
+    sampler: str | optuna.samplers.BaseSampler = "tpe",
+    pruner: str | optuna.pruners.BasePruner | None = "median",
     seed: int | None = None,
     timeout: float | None = None,
-    storage: "str | optuna.storages.BaseStorage | None" = None,
+    storage: str | optuna.storages.BaseStorage | None = None,
     study_name: str | None = None,
     load_if_exists: bool = False,
     catch: Sequence[type[Exception]] = (),
     show_progress_bar: bool = False,
-) -> "optuna.Study":
+) -> optuna.Study:
     """Run an Optuna study in which each trial builds and fits a :class:`pfdtrain.Trainer`.
 
     Args:
@@ -100,7 +101,7 @@ def tune(
         load_if_exists=load_if_exists,
     )
 
-    def objective(trial: "optuna.Trial") -> float:
+    def objective(trial: optuna.Trial) -> float:
         if seed is not None:
             from pfdtrain.seed import seed_everything
 
@@ -147,7 +148,7 @@ def _check_choice(name: str, value: Any, valid: Sequence[str]) -> None:
         raise ConfigurationError(f"{name} must be one of {', '.join(repr(v) for v in valid)}; received {value!r}.")
 
 
-def _unpack(setup: Any) -> tuple["Trainer", Any, Any]:
+def _unpack(setup: Any) -> tuple[Trainer, Any, Any]:
     from pfdtrain.trainer.trainer import Trainer
 
     if isinstance(setup, (tuple, list)) and len(setup) in (2, 3) and isinstance(setup[0], Trainer):
@@ -159,7 +160,7 @@ def _unpack(setup: Any) -> tuple["Trainer", Any, Any]:
     )
 
 
-def _attach_pruning(trainer: "Trainer", trial: "optuna.Trial", monitor: str) -> OptunaPruning:
+def _attach_pruning(trainer: Trainer, trial: optuna.Trial, monitor: str) -> OptunaPruning:
     """The trainer's own OptunaPruning for this trial, or a new one placed before checkpoint writers."""
     for cb in trainer.callbacks.of_type(OptunaPruning):
         if cb.trial is trial or getattr(cb.trial, "number", None) == trial.number:

@@ -15,10 +15,10 @@ import torch
 
 from pfdtrain.checkpoint.errors import UnknownLayoutError
 from pfdtrain.checkpoint.format import check_format, complete
+from pfdtrain.errors import describe
 from pfdtrain.migration.layouts import V2, Detection, detect
 from pfdtrain.migration.safe_load import AllowedGlobal, LoadedFile, safe_load
 from pfdtrain.migration.upgraders import upgrade
-from pfdtrain.errors import describe
 
 
 @dataclass

@@ -10,13 +10,13 @@ from __future__ import annotations
 import ctypes
 import math
 import os
-from collections.abc import Mapping
-from typing import Any, Callable, Iterator, Optional
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import torch
 
 
-def first_difference(expected: Any, actual: Any, path: str = "checkpoint") -> Optional[str]:
+def first_difference(expected: Any, actual: Any, path: str = "checkpoint") -> str | None:
     """None when both trees are identical; otherwise a sentence naming the first difference."""
     if expected is actual:
         return None
@@ -72,7 +72,7 @@ def same_bytes(a: torch.Tensor, b: torch.Tensor) -> bool:
     return bool(torch.equal(_as_bytes(a), _as_bytes(b)))
 
 
-def _find_memcmp() -> Optional[Callable[[int, int, int], int]]:
+def _find_memcmp() -> Callable[[int, int, int], int] | None:
     """libc ``memcmp``: compares 1 GB of mapped pages several times faster than ``torch.equal``."""
     try:
         libc = ctypes.CDLL(None) if os.name != "nt" else ctypes.cdll.msvcrt
@@ -104,7 +104,7 @@ def _as_bytes(t: torch.Tensor) -> torch.Tensor:
     return flat.view(torch.uint8) if flat.dtype != torch.uint8 else flat
 
 
-def _tensor_difference(expected: Any, actual: Any, path: str) -> Optional[str]:
+def _tensor_difference(expected: Any, actual: Any, path: str) -> str | None:
     if not isinstance(expected, torch.Tensor) or not isinstance(actual, torch.Tensor):
         return f"{path}: expected {_short(expected)}, found {_short(actual)}"
     if expected.dtype != actual.dtype or expected.shape != actual.shape:

@@ -30,7 +30,8 @@ import struct
 import threading
 import zipfile
 import zlib
-from typing import Any, BinaryIO, Callable, Iterator, Optional
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
 
 import torch
 
@@ -43,7 +44,7 @@ _BIG = 4 << 20  # chunks from here on: kernel copy or CRC in a thread
 
 _lock = threading.Lock()
 _users = 0
-_saved_option: Optional[bool] = None
+_saved_option: bool | None = None
 
 
 class SourceArchive:
@@ -66,9 +67,9 @@ class SourceArchive:
                 handle.seek(info.header_offset + 26)
                 name_len, extra_len = struct.unpack("<HH", handle.read(4))
                 self._records[info.header_offset + 30 + name_len + extra_len] = (info.compress_size, info.CRC)
-        self._maps: Optional[list[tuple[int, int, int]]] = None
+        self._maps: list[tuple[int, int, int]] | None = None
 
-    def find(self, address: int, size: int) -> Optional[tuple[int, int]]:
+    def find(self, address: int, size: int) -> tuple[int, int] | None:
         """(file offset, CRC) of the record whose data is exactly ``size`` bytes mapped at ``address``."""
         if self._maps is None:
             self._maps = self._mappings()
@@ -100,8 +101,8 @@ class SourceArchive:
 def save_fast(
     obj: Any,
     handle: BinaryIO,
-    on_bytes: Optional[Callable[[int], None]] = None,
-    source: Optional[SourceArchive] = None,
+    on_bytes: Callable[[int], None] | None = None,
+    source: SourceArchive | None = None,
 ) -> None:
     """``torch.save(obj, handle)``, fast. ``handle`` must be a seekable file opened read-write.
 
@@ -186,17 +187,17 @@ def _torch_crc_disabled() -> Iterator[bool]:
 class _Writer:
     """What torch.save writes to: the raw file descriptor, a CRC for every chunk by (offset, size)."""
 
-    def __init__(self, handle: BinaryIO, on_bytes: Optional[Callable[[int], None]],
-                 source: Optional[SourceArchive]) -> None:
+    def __init__(self, handle: BinaryIO, on_bytes: Callable[[int], None] | None,
+                 source: SourceArchive | None) -> None:
         handle.flush()  # from here on, bytes go straight to the descriptor
         self._fd = handle.fileno()
         self._position = os.lseek(self._fd, 0, os.SEEK_CUR)
         self._on_bytes = on_bytes
         self._source = source
-        self._source_fd: Optional[int] = None
+        self._source_fd: int | None = None
         self.crcs: dict[tuple[int, int], int] = {}
 
-    def __enter__(self) -> "_Writer":
+    def __enter__(self) -> _Writer:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -237,7 +238,7 @@ class _Writer:
         while done < len(view):
             done += os.write(self._fd, view[done:])
 
-    def _find_in_source(self, view: memoryview) -> Optional[tuple[int, int]]:
+    def _find_in_source(self, view: memoryview) -> tuple[int, int] | None:
         if self._source is None or not view.c_contiguous:
             return None
         import numpy as np

@@ -8,9 +8,9 @@ key set to the most generic; the first match wins and says which keys decided it
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any
 
 import torch
 
@@ -33,11 +33,11 @@ class Detection:
 
     layout: str
     evidence: tuple[str, ...]
-    weights_key: Optional[str] = None
+    weights_key: str | None = None
     prefixes: tuple[str, ...] = ()
 
 
-def detect(obj: Any, serialization: str = "torch_zip") -> Optional[Detection]:
+def detect(obj: Any, serialization: str = "torch_zip") -> Detection | None:
     """The layout of an unpickled checkpoint, or None when no rule matches.
 
     ``serialization`` (from the file's first bytes) only adds evidence: the layout is a matter
@@ -104,7 +104,7 @@ def is_state_dict(value: Any) -> bool:
 
 # ---------------------------------------------------------------- rules (most specific first)
 
-Rule = Callable[[Mapping], Optional[tuple[str, str, str]]]
+Rule = Callable[[Mapping], tuple[str, str, str] | None]
 
 
 def _weights_at(obj: Mapping, key: str) -> bool:

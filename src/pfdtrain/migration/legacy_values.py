@@ -15,7 +15,8 @@ import copy
 import pathlib
 import re
 from collections import Counter, OrderedDict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 
@@ -27,7 +28,7 @@ class LegacyPathText(str):
 
     legacy_class: str = "pathlib.Path"
 
-    def __new__(cls, text: str, legacy_class: str) -> "LegacyPathText":
+    def __new__(cls, text: str, legacy_class: str) -> LegacyPathText:
         value = super().__new__(cls, text)
         value.legacy_class = legacy_class
         return value

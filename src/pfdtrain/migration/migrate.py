@@ -14,21 +14,22 @@ import os
 import shutil
 import time
 import traceback
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
 import torch
 
-from pfdtrain.migration.any_format import ReadResult, read_as_v2
 from pfdtrain.checkpoint.atomic import atomic_write
-from pfdtrain.migration.compare import first_difference, iter_tensors
 from pfdtrain.checkpoint.errors import CheckpointError
 from pfdtrain.checkpoint.format import is_v2
+from pfdtrain.migration.any_format import ReadResult, read_as_v2
+from pfdtrain.migration.compare import first_difference, iter_tensors
+from pfdtrain.migration.fast_save import SourceArchive, save_fast
 from pfdtrain.migration.layouts import V2
 from pfdtrain.migration.safe_load import AllowedGlobal
 from pfdtrain.migration.upgraders import DOWNGRADERS, describe_changes, downgrade
-from pfdtrain.migration.fast_save import SourceArchive, save_fast
 
 BACKUP_SUFFIX = ".v1.bak"
 
@@ -51,7 +52,7 @@ class MigrationOptions:
 
     dry_run: bool = False
     verify: bool = False
-    downgrade_to: Optional[str] = None
+    downgrade_to: str | None = None
     allow_globals: Sequence[AllowedGlobal] = ()
     trust_unsafe: bool = False
 
@@ -69,19 +70,19 @@ class FileResult:
     source: str
     status: str = "failed"
     size: int = 0
-    layout: Optional[str] = None
+    layout: str | None = None
     evidence: list[str] = field(default_factory=list)
-    serialization: Optional[str] = None
-    target: Optional[str] = None
-    backup: Optional[str] = None
+    serialization: str | None = None
+    target: str | None = None
+    backup: str | None = None
     verified: bool = False
     tensors: int = 0
     tensor_bytes: int = 0
     changes: list[str] = field(default_factory=list)
-    error_kind: Optional[str] = None
-    error: Optional[str] = None
+    error_kind: str | None = None
+    error: str | None = None
     unsafe_globals: list[str] = field(default_factory=list)
-    traceback: Optional[str] = None
+    traceback: str | None = None
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
@@ -92,7 +93,7 @@ def migrate_file(
     source: str | os.PathLike[str],
     target: str | os.PathLike[str] | None = None,
     options: MigrationOptions = MigrationOptions(),
-    on_bytes: Optional[Callable[[int], None]] = None,
+    on_bytes: Callable[[int], None] | None = None,
 ) -> FileResult:
     """Migrate ``source`` to ``target`` (None: in place, with a backup); never raises for a bad file.
 
@@ -132,8 +133,8 @@ def error_kind(exc: BaseException) -> str:
 
 
 def _migrate(
-    source: Path, target: Optional[Path], options: MigrationOptions,
-    on_bytes: Optional[Callable[[int], None]], result: FileResult,
+    source: Path, target: Path | None, options: MigrationOptions,
+    on_bytes: Callable[[int], None] | None, result: FileResult,
 ) -> None:
     read = read_as_v2(
         source, "cpu", mmap=True, allow_globals=options.allow_globals, trust_unsafe=options.trust_unsafe
@@ -188,7 +189,7 @@ def _migrate(
     result.status = done
 
 
-def _source_archive(read: ReadResult) -> Optional[SourceArchive]:
+def _source_archive(read: ReadResult) -> SourceArchive | None:
     """The memory-mapped source archive, whose storage records are copied by the kernel (zip inputs)."""
     if read.loaded.info.serialization != "torch_zip":
         return None

@@ -15,7 +15,7 @@ import pickletools
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Optional
+from typing import Any, BinaryIO
 
 #: The first pickle of a legacy (non-zip) torch file: torch.serialization.MAGIC_NUMBER.
 TORCH_LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
@@ -82,7 +82,7 @@ class Skeleton:
     serialization: str  # torch_zip | torch_legacy | pickle | empty | git_lfs_pointer | safetensors | text | unknown
     obj: Any = None
     globals: list[str] = field(default_factory=list)
-    error: Optional[str] = None
+    error: str | None = None
 
     @property
     def readable(self) -> bool:

@@ -8,18 +8,18 @@ to a chosen legacy layout, for consumers that still read the old format.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Sequence
+from typing import Any
 
 import torch
 from packaging.version import Version
 
 from pfdtrain.checkpoint.errors import UnknownLayoutError
 from pfdtrain.checkpoint.format import FORMAT_VERSION, new_checkpoint
+from pfdtrain.checkpoint.plain_data import validate_plain_data
 from pfdtrain.migration.layouts import ROOT, V2
 from pfdtrain.migration.legacy_values import restore_legacy_values
-from pfdtrain.checkpoint.plain_data import validate_plain_data
 from pfdtrain.migration.v1_layouts import SPECS
 from pfdtrain.migration.v1_mapping import MIGRATED_FROM, LayoutSpec
 
@@ -88,7 +88,7 @@ def upgrade(
     layout: str,
     *,
     conversions: Sequence[Mapping[str, Any]] = (),
-    serialization: Optional[str] = None,
+    serialization: str | None = None,
 ) -> dict[str, Any]:
     """Run the upgrader chain from ``layout`` to the current v2 version; the result is plain data.
 

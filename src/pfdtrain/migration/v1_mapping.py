@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from torch.nn.modules.utils import consume_prefix_in_state_dict_if_present
 
@@ -63,7 +63,7 @@ class LayoutSpec:
     optional: frozenset[str] = frozenset()
     defaults: Mapping[str, Callable[[Mapping[str, Any]], Any]] = field(default_factory=dict)
 
-    def field_for(self, key: str) -> Optional[Field]:
+    def field_for(self, key: str) -> Field | None:
         return next((f for f in self.fields if f.v1_key == key), None)
 
     # ------------------------------------------------------------ v1 -> v2

@@ -1,6 +1,13 @@
 """Optimizers, parameter groups and learning-rate schedulers: one factory each."""
 
-from pfdtrain.optim.factors import Noam, WarmupCosine, WarmupLinear, noam_factor, warmup_cosine_factor, warmup_linear_factor
+from pfdtrain.optim.factors import (
+    Noam,
+    WarmupCosine,
+    WarmupLinear,
+    noam_factor,
+    warmup_cosine_factor,
+    warmup_linear_factor,
+)
 from pfdtrain.optim.factory import SCHEDULERS, create_scheduler
 from pfdtrain.optim.optimizers import OPTIMIZERS, create_optimizer, get_lr, set_lr
 from pfdtrain.optim.param_groups import NORM_TYPES, default_no_decay, parameter_groups

@@ -22,7 +22,6 @@ from pfdtrain.physics.bearing import SKF_6205, BearingGeometry
 from pfdtrain.physics.constants import FAULT_CLASSES
 
 
-
 @dataclass(frozen=True)
 class FaultSignature:
     name: str
@@ -94,7 +93,7 @@ class SignatureTable:
     amplitude: torch.Tensor
     count: torch.Tensor  # [K] number of valid lines
 
-    def to(self, device: torch.device, dtype: torch.dtype) -> "SignatureTable":
+    def to(self, device: torch.device, dtype: torch.dtype) -> SignatureTable:
         return SignatureTable(
             self.fixed.to(device, dtype), self.multiple.to(device, dtype), self.valid.to(device),
             self.amplitude.to(device, dtype), self.count.to(device, dtype),

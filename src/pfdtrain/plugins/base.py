@@ -31,22 +31,22 @@ class Plugin:
     def state_key(self) -> str:
         return type(self).__qualname__
 
-    def setup(self, trainer: "Trainer") -> None:
+    def setup(self, trainer: Trainer) -> None:
         """Validate the combination and prepare (wrap the model, build a scaler...)."""
 
-    def teardown(self, trainer: "Trainer") -> None:
+    def teardown(self, trainer: Trainer) -> None:
         pass
 
-    def on_train_epoch_start(self, trainer: "Trainer") -> None:
+    def on_train_epoch_start(self, trainer: Trainer) -> None:
         pass
 
-    def on_before_optimizer_step(self, trainer: "Trainer", optimizer: torch.optim.Optimizer) -> None:
+    def on_before_optimizer_step(self, trainer: Trainer, optimizer: torch.optim.Optimizer) -> None:
         """Gradients are accumulated and unscaled here (clipping acts here)."""
 
-    def on_after_optimizer_step(self, trainer: "Trainer") -> None:
+    def on_after_optimizer_step(self, trainer: Trainer) -> None:
         """The optimizer stepped and gradients were cleared (weight averaging acts here)."""
 
-    def evaluation_context(self, trainer: "Trainer") -> ContextManager[Any]:
+    def evaluation_context(self, trainer: Trainer) -> ContextManager[Any]:
         """Context around validation/test/predict (EMA swaps its weights in here)."""
         return contextlib.nullcontext()
 

@@ -33,7 +33,7 @@ class GradientClipping(Plugin):
         self.max_value = max_value
         self.norm_type = float(norm_type)
 
-    def on_before_optimizer_step(self, trainer: "Trainer", optimizer: torch.optim.Optimizer) -> None:
+    def on_before_optimizer_step(self, trainer: Trainer, optimizer: torch.optim.Optimizer) -> None:
         params = [p for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
         if not params:
             return

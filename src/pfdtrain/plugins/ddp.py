@@ -42,7 +42,7 @@ class DDP(DistributedPlugin):
         self._initialised_here = False
         self._samplers: list[DistributedSampler] = []
 
-    def setup(self, trainer: "Trainer") -> None:
+    def setup(self, trainer: Trainer) -> None:
         if not dist.is_available():
             raise ConfigurationError("DDP needs torch.distributed, which this torch build lacks.")
         if not dist.is_initialized():
@@ -92,7 +92,7 @@ class DDP(DistributedPlugin):
             persistent_workers=loader.persistent_workers if loader.num_workers > 0 else False,
         )
 
-    def on_train_epoch_start(self, trainer: "Trainer") -> None:
+    def on_train_epoch_start(self, trainer: Trainer) -> None:
         for sampler in self._samplers:
             sampler.set_epoch(trainer.current_epoch)  # a new shuffle every epoch, the same on every rank
 
@@ -101,7 +101,7 @@ class DDP(DistributedPlugin):
         dist.all_reduce(reduced, op=dist.ReduceOp.SUM)
         return reduced
 
-    def teardown(self, trainer: "Trainer") -> None:
+    def teardown(self, trainer: Trainer) -> None:
         """Unwrap the model so the Trainer can be used again; the process group lives on.
 
         A group this plugin created is destroyed at interpreter exit: re-creating one in the same

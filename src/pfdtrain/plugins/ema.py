@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -45,7 +46,7 @@ class EMA(Plugin):
         self._model: torch.nn.Module | None = None
         self._pending: dict[str, Any] | None = None
 
-    def setup(self, trainer: "Trainer") -> None:
+    def setup(self, trainer: Trainer) -> None:
         model = trainer.unwrapped_model
         if self._model is not model or not self.shadow:
             self._model = model
@@ -60,7 +61,7 @@ class EMA(Plugin):
         return min(self.decay, (1.0 + self.num_updates) / (10.0 + self.num_updates))
 
     @torch.no_grad()
-    def on_after_optimizer_step(self, trainer: "Trainer") -> None:
+    def on_after_optimizer_step(self, trainer: Trainer) -> None:
         if trainer.global_step % self.update_every != 0:
             return
         decay = self.current_decay()
@@ -87,7 +88,7 @@ class EMA(Plugin):
         finally:
             model.load_state_dict(backup)
 
-    def evaluation_context(self, trainer: "Trainer") -> contextlib.AbstractContextManager[Any]:
+    def evaluation_context(self, trainer: Trainer) -> contextlib.AbstractContextManager[Any]:
         if not self.use_for_validation or not self.shadow:
             return contextlib.nullcontext()
         return self.averaged_weights(trainer.unwrapped_model)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -60,7 +61,7 @@ class GradientCheckpointing(Plugin):
                 outermost.append((name, module))
         return [m for _, m in outermost]
 
-    def setup(self, trainer: "Trainer") -> None:
+    def setup(self, trainer: Trainer) -> None:
         if self._wrapped:
             return
         for module in self.select(trainer.unwrapped_model):
@@ -75,7 +76,7 @@ class GradientCheckpointing(Plugin):
             module.forward = forward  # instance attribute: the class is untouched
             self._wrapped.append(module)
 
-    def teardown(self, trainer: "Trainer") -> None:
+    def teardown(self, trainer: Trainer) -> None:
         for module in self._wrapped:
             vars(module).pop("forward", None)
         self._wrapped = []

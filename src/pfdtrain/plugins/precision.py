@@ -42,7 +42,7 @@ class MixedPrecision(PrecisionPlugin):
         self.scaler: torch.amp.GradScaler | None = None
         self._pending_state: dict[str, Any] | None = None
 
-    def setup(self, trainer: "Trainer") -> None:
+    def setup(self, trainer: Trainer) -> None:
         self.device_type = trainer.device.type
         if self.requested == "16-mixed" and self.device_type != "cuda" and not self.allow_fp16_on_cpu:
             if self.precision == "16-mixed":

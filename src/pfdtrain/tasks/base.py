@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -48,7 +49,7 @@ class Task:
     #: Name of the checkpoint entry holding this task's state.
     state_key: str = "task"
 
-    def setup(self, trainer: "Trainer") -> None:
+    def setup(self, trainer: Trainer) -> None:
         """Called once at the start of fit/validate/test/predict, after the model is on its device."""
 
     def transfer_batch(self, batch: Any, device: torch.device) -> Any:
@@ -56,16 +57,16 @@ class Task:
             return batch
         return move_to_device(batch, device, non_blocking=device.type == "cuda")
 
-    def training_step(self, model: nn.Module, batch: Any, trainer: "Trainer") -> StepOutput:
+    def training_step(self, model: nn.Module, batch: Any, trainer: Trainer) -> StepOutput:
         raise NotImplementedError
 
-    def validation_step(self, model: nn.Module, batch: Any, trainer: "Trainer") -> StepOutput:
+    def validation_step(self, model: nn.Module, batch: Any, trainer: Trainer) -> StepOutput:
         return self.training_step(model, batch, trainer)
 
-    def predict_step(self, model: nn.Module, batch: Any, trainer: "Trainer") -> Any:
+    def predict_step(self, model: nn.Module, batch: Any, trainer: Trainer) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not implement predict_step")
 
-    def on_train_epoch_start(self, trainer: "Trainer") -> None:
+    def on_train_epoch_start(self, trainer: Trainer) -> None:
         """Schedules that depend on the epoch (physics lambda, signal length) update here."""
 
     def state_dict(self) -> dict[str, Any]:

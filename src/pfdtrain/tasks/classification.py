@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -105,13 +106,13 @@ class ClassificationTask(Task):
                 "labels [B, num_classes])."
             )
 
-    def training_step(self, model: nn.Module, batch: Any, trainer: "Trainer") -> StepOutput:
+    def training_step(self, model: nn.Module, batch: Any, trainer: Trainer) -> StepOutput:
         return self._step(model, batch, self.train_transform)
 
-    def validation_step(self, model: nn.Module, batch: Any, trainer: "Trainer") -> StepOutput:
+    def validation_step(self, model: nn.Module, batch: Any, trainer: Trainer) -> StepOutput:
         return self._step(model, batch, self.eval_transform)
 
-    def predict_step(self, model: nn.Module, batch: Any, trainer: "Trainer") -> torch.Tensor:
+    def predict_step(self, model: nn.Module, batch: Any, trainer: Trainer) -> torch.Tensor:
         if isinstance(batch, torch.Tensor):
             return model(self.eval_transform(batch) if self.eval_transform else batch)
         inputs, _targets, extra = self.split_batch(batch) if not (

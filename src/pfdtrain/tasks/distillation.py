@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -40,7 +41,7 @@ class DistillationTask(ClassificationTask):
         self.loss_fn = loss_fn
         self._saved: tuple[bool, list[bool]] | None = None
 
-    def setup(self, trainer: "Trainer") -> None:
+    def setup(self, trainer: Trainer) -> None:
         if any(p is q for p in self.teacher.parameters() for q in trainer.unwrapped_model.parameters()):
             raise ConfigurationError("The teacher shares parameters with the student; pass two separate models.")
         if self._saved is None:

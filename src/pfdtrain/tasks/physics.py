@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import torch
 import torch.nn.functional as F
@@ -96,14 +97,14 @@ class PhysicsInformedTask(ClassificationTask):
         self.current_lambda = 0.0 if self.schedule.kind != "constant" else float(self.schedule.max_value)
         self._arg_kinds: dict[int, str] = {}
 
-    def setup(self, trainer: "Trainer") -> None:
+    def setup(self, trainer: Trainer) -> None:
         if self.pass_metadata_to_model is None:
             model = trainer.unwrapped_model
             params = [p for p in inspect.signature(model.forward).parameters.values()
                       if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
             self.pass_metadata_to_model = len(params) >= 2
 
-    def on_train_epoch_start(self, trainer: "Trainer") -> None:
+    def on_train_epoch_start(self, trainer: Trainer) -> None:
         self.current_lambda = self.schedule.value(trainer.current_epoch, trainer.max_epochs)
 
     def metadata(self, extra: tuple) -> dict[str, torch.Tensor] | None:

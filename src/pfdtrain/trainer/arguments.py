@@ -5,7 +5,8 @@ from __future__ import annotations
 import difflib
 import inspect
 import itertools
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -13,6 +14,7 @@ from torch import nn
 from pfdtrain.callbacks.base import Callback
 from pfdtrain.errors import ConfigurationError
 from pfdtrain.plugins.base import Plugin
+
 
 def unknown_argument_error(cls: type, unknown: dict[str, Any]) -> ConfigurationError:
     valid = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "unknown")]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -33,7 +34,7 @@ def _loader_generators(loader: Any) -> dict[str, torch.Generator]:
     return found
 
 
-def capture_loader_and_rng_state(trainer: "Trainer") -> dict[str, Any]:
+def capture_loader_and_rng_state(trainer: Trainer) -> dict[str, Any]:
     """Global RNG states plus the training loader's generators, taken before an epoch's iterator exists.
 
     The RNG part is a raw snapshot (cheap: this runs every epoch); :func:`build` converts it to
@@ -60,7 +61,7 @@ def _plain_epoch_start(state: dict[str, Any] | None) -> dict[str, Any] | None:
     return {**state, "random_state": {"torch": rng["torch"].clone(), "cuda": list(rng["cuda"])}}
 
 
-def _restore_loader_and_rng_state(trainer: "Trainer", state: dict[str, Any]) -> None:
+def _restore_loader_and_rng_state(trainer: Trainer, state: dict[str, Any]) -> None:
     if state.get("random_state") is not None:
         ckpt.restore_random_state(state["random_state"])
     gens = _loader_generators(trainer.train_dataloader)
@@ -69,7 +70,7 @@ def _restore_loader_and_rng_state(trainer: "Trainer", state: dict[str, Any]) -> 
             gens[key].set_state(value)
 
 
-def epoch_iterator(trainer: "Trainer", loader: Iterable, resume: dict[str, Any] | None) -> Iterator[tuple[int, Any]]:
+def epoch_iterator(trainer: Trainer, loader: Iterable, resume: dict[str, Any] | None) -> Iterator[tuple[int, Any]]:
     """``enumerate(loader)``; when resuming mid-epoch, replays the epoch's shuffling and skips done batches."""
     if resume is None:
         return enumerate(loader)
@@ -83,14 +84,14 @@ def epoch_iterator(trainer: "Trainer", loader: Iterable, resume: dict[str, Any] 
     return enumerate(iterator, start=skipped)
 
 
-def _all_plugins(trainer: "Trainer") -> list:
+def _all_plugins(trainer: Trainer) -> list:
     plugins = list(trainer.plugins)
     if trainer.precision_plugin not in plugins:
         plugins.append(trainer.precision_plugin)
     return plugins
 
 
-def build(trainer: "Trainer") -> dict[str, Any]:
+def build(trainer: Trainer) -> dict[str, Any]:
     """The full training state as plain data."""
     model = trainer.unwrapped_model
     mid_epoch = trainer._in_train_epoch
@@ -143,7 +144,7 @@ def build(trainer: "Trainer") -> dict[str, Any]:
     )
 
 
-def save(trainer: "Trainer", path: str | Path) -> Path | None:
+def save(trainer: Trainer, path: str | Path) -> Path | None:
     state = build(trainer)
     trainer.callbacks.call("on_save_checkpoint", trainer, state)  # hook: on_save_checkpoint
     if not trainer.is_global_zero:
@@ -151,7 +152,7 @@ def save(trainer: "Trainer", path: str | Path) -> Path | None:
     return ckpt.save(state, path)
 
 
-def restore(trainer: "Trainer", path: str | Path) -> None:
+def restore(trainer: Trainer, path: str | Path) -> None:
     """Load weights, optimizer, scheduler, plugin/callback states, counters and RNG from ``path``.
 
     ``path`` may be a legacy (v1) file of any known layout: it is upgraded in memory, giving the
@@ -205,7 +206,7 @@ def _aligned_history(history: dict[str, Any]) -> dict[str, list]:
     return {k: [None] * (epochs - len(v)) + v for k, v in lists.items()}
 
 
-def config(trainer: "Trainer") -> dict[str, Any]:
+def config(trainer: Trainer) -> dict[str, Any]:
     sched = trainer.scheduler_config
     return {
         "max_epochs": trainer.max_epochs,
@@ -225,7 +226,7 @@ def config(trainer: "Trainer") -> dict[str, Any]:
     }
 
 
-def _best_metric(trainer: "Trainer") -> float | None:
+def _best_metric(trainer: Trainer) -> float | None:
     for cb in trainer.callbacks:
         best = getattr(cb, "best_model_score", None)
         if best is not None:
