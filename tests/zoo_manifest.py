@@ -81,7 +81,7 @@ def matches_content(value: Any, encoded: Any, path: str = "content") -> None:
         assert tensor_sha256(value) == encoded["sha256"], f"{path}: tensor bytes differ"
     elif isinstance(encoded, dict) and set(encoded) == {"tuple"}:
         assert isinstance(value, tuple) and len(value) == len(encoded["tuple"]), path
-        for i, (v, e) in enumerate(zip(value, encoded["tuple"])):
+        for i, (v, e) in enumerate(zip(value, encoded["tuple"], strict=True)):
             matches_content(v, e, f"{path}[{i}]")
     elif isinstance(encoded, dict) and set(encoded) == {"float"}:
         expected = float(encoded["float"])
@@ -102,7 +102,7 @@ def matches_content(value: Any, encoded: Any, path: str = "content") -> None:
             matches_content(value[key], encoded[key], f"{path}[{key!r}]")
     elif isinstance(encoded, list):
         assert isinstance(value, list) and len(value) == len(encoded), f"{path}: {value!r}"
-        for i, (v, e) in enumerate(zip(value, encoded)):
+        for i, (v, e) in enumerate(zip(value, encoded, strict=True)):
             matches_content(v, e, f"{path}[{i}]")
     else:
         assert type(value) is type(encoded) and value == encoded, f"{path}: {value!r} != {encoded!r}"

@@ -163,7 +163,8 @@ def public_simple_attrs(obj: Any) -> dict[str, Any]:
     for k, v in vars(obj).items():
         if k.startswith("_"):
             continue
-        if isinstance(v, _SCALARS) or isinstance(v, torch.Tensor) or (isinstance(v, (list, tuple)) and all(isinstance(x, _SCALARS) for x in v)):
+        plain_sequence = isinstance(v, (list, tuple)) and all(isinstance(x, _SCALARS) for x in v)
+        if isinstance(v, (*_SCALARS, torch.Tensor)) or plain_sequence:
             out[k] = v
     return dict(sorted(out.items()))
 
@@ -175,7 +176,7 @@ def _fail(path: str, msg: str) -> None:
 def check(expected: Any, actual: Any, tol: Tol, path: str = "", *, full_hparams: bool = True,
           param_names: dict[int, str] | None = None) -> None:
     """Assert that ``actual`` matches the encoded ``expected`` value."""
-    kw = dict(full_hparams=full_hparams, param_names=param_names)
+    kw = {"full_hparams": full_hparams, "param_names": param_names}
     if isinstance(expected, dict):
         if "tensor" in expected:
             return _check_tensor(expected, actual, tol, path)
@@ -261,7 +262,7 @@ def check_plain(expected: Any, actual: Any, tol: Tol, path: str) -> bool:
 def _check_seq(expected: list, actual: Any, tol: Tol, path: str, kw: dict) -> None:
     if len(actual) != len(expected):
         _fail(path, f"length {len(actual)} != {len(expected)}")
-    for i, (e, a) in enumerate(zip(expected, actual)):
+    for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
         check(e, a, tol, f"{path}[{i}]", **kw)
 
 
@@ -324,7 +325,7 @@ def _check_optimizer(expected: dict, actual: Any, path: str, *, full_hparams: bo
     groups = actual.param_groups
     if len(groups) != len(expected["param_groups"]):
         _fail(path, f"{len(groups)} param groups != {len(expected['param_groups'])}")
-    for i, (eg, ag) in enumerate(zip(expected["param_groups"], groups)):
+    for i, (eg, ag) in enumerate(zip(expected["param_groups"], groups, strict=True)):
         _check_hparams(eg["hparams"], {k: v for k, v in ag.items() if k != "params"},
                        f"{path}.param_groups[{i}].hparams", full_hparams)
         got = _names(ag["params"], f"{path}.param_groups[{i}]", param_names)
@@ -338,7 +339,7 @@ def _check_group_list(expected: list, actual: Any, path: str, *, full_hparams: b
         _fail(path, f"expected a list of param groups, got {type_name(actual)}")
     if len(actual) != len(expected):
         _fail(path, f"{len(actual)} groups != {len(expected)}")
-    for i, (eg, ag) in enumerate(zip(expected, actual)):
+    for i, (eg, ag) in enumerate(zip(expected, actual, strict=True)):
         container = ag["params"]
         kind = "generator" if isinstance(container, types.GeneratorType) else type(container).__name__
         if kind != eg["params_container"]:
@@ -386,7 +387,7 @@ def same_as_snapshot(value: Any, snap: Any) -> bool:
         return (isinstance(value, dict) and list(value) == list(saved)
                 and all(same_as_snapshot(value[k], s) for k, s in saved.items()))
     if kind == "seq":
-        return len(value) == len(saved) and all(same_as_snapshot(v, s) for v, s in zip(value, saved))
+        return len(value) == len(saved) and all(same_as_snapshot(v, s) for v, s in zip(value, saved, strict=True))
     if kind == "value":
         return type(value) is type(saved) and value == saved
     return True

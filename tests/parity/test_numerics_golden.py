@@ -74,7 +74,7 @@ def test_case_count_matches_readme():
     assert len({c["id"] for _, c in CASES}) == len(CASES)
 
 
-@pytest.mark.parametrize("meta,case", CASES, ids=[c["id"] for _, c in CASES])
+@pytest.mark.parametrize(("meta", "case"), CASES, ids=[c["id"] for _, c in CASES])
 def test_golden_case(meta: dict, case: dict) -> None:
     # On the recording torch the torch-default optimizer hparam keys are compared as well
     # (README: a re-implementation built on the same torch reproduces them).
@@ -254,7 +254,7 @@ class Replay:
             grads = torch.autograd.grad(loss.sum(), [inputs[n] for n in names], allow_unused=True)
         else:
             grads = [None] * len(names)
-        for name, grad in zip(names, grads):
+        for name, grad in zip(names, grads, strict=True):
             want = self.expected["grads"][name]
             if want is None:
                 assert grad is None, f"grads.{name}: expected no gradient path, got one"
@@ -282,7 +282,7 @@ class Replay:
         want = self.expected.get("warnings", [])
         got = [(w.category, str(w.message)) for w in caught]
         assert len(got) == len(want), f"warnings {[(c.__name__, m) for c, m in got]} != {want}"
-        for i, ((category, message), w) in enumerate(zip(got, want)):
+        for i, ((category, message), w) in enumerate(zip(got, want, strict=True)):
             base = getattr(builtins, w["category"], None)
             assert base is not None and issubclass(category, base), (
                 f"warnings[{i}] category {category.__name__} is not a {w['category']}")

@@ -423,7 +423,7 @@ class Comparer:
     def _seq(self, expected: list, actual: Any, path: str) -> None:
         if len(actual) != len(expected):
             _fail(path, f"length {len(actual)} != {len(expected)}: {actual!r}")
-        for i, (e, a) in enumerate(zip(expected, actual)):
+        for i, (e, a) in enumerate(zip(expected, actual, strict=True)):
             self.check(e, a, f"{path}[{i}]")
 
     def _check_dict(self, expected: dict, actual: Any, path: str) -> None:
@@ -502,7 +502,7 @@ def compare_case(case: dict, outcomes: list[dict], records: dict, files: dict) -
     if len(outcomes) != len(expected["steps"]):
         _fail("steps", f"{len(outcomes)} outcomes for {len(expected['steps'])} expected steps")
     type_only = case["tolerance"].get("message") == "type_only"
-    for i, (step, want, got) in enumerate(zip(case["steps"], expected["steps"], outcomes)):
+    for i, (step, want, got) in enumerate(zip(case["steps"], expected["steps"], outcomes, strict=True)):
         where = f"steps[{i}]"
         want = {k: v for k, v in want.items() if k != "python_warnings"}
         if step.get("expect_error") and "exception" not in got:
@@ -538,9 +538,8 @@ def compare_case(case: dict, outcomes: list[dict], records: dict, files: dict) -
     for name, want in want_files.items():
         got = files[name]
         for key in ("kind", "zip", "top_level_keys", "setup", "text"):
-            if key in want or key in got:
-                if want.get(key) != got.get(key):
-                    _fail(f"files[{name}].{key}", f"{got.get(key)!r} != {want.get(key)!r}")
+            if (key in want or key in got) and want.get(key) != got.get(key):
+                _fail(f"files[{name}].{key}", f"{got.get(key)!r} != {want.get(key)!r}")
         if "content" in want:
             cmp.check(want["content"], got["content"], f"files[{name}].content")
 
