@@ -20,7 +20,8 @@ def deep_cnn(stages: int = 3, blocks_per_stage: int = 4, channels: int = 32) -> 
     """12 conv blocks in 3 stages; checkpointing a stage keeps only its input for backward."""
     from collections import OrderedDict
 
-    layers: OrderedDict[str, nn.Module] = OrderedDict(stem=nn.Sequential(nn.Conv1d(1, channels, 9, padding=4), nn.ReLU()))
+    stem = nn.Sequential(nn.Conv1d(1, channels, 9, padding=4), nn.ReLU())
+    layers: OrderedDict[str, nn.Module] = OrderedDict(stem=stem)
     for s in range(stages):
         layers[f"stage{s}"] = nn.Sequential(*[nn.Sequential(nn.Conv1d(channels, channels, 9, padding=4), nn.ReLU())
                                               for _ in range(blocks_per_stage)])

@@ -60,7 +60,7 @@ def _plain():
     return lambda: plain_epoch(model, opt, loader)
 
 
-@pytest.mark.parametrize("progress, target", [(False, 1.03), (True, 1.05)], ids=["no-callbacks", "progress-bar"])
+@pytest.mark.parametrize(("progress", "target"), [(False, 1.03), (True, 1.05)], ids=["no-callbacks", "progress-bar"])
 def test_fit_overhead_vs_plain_loop(benchmark, progress, target):
     ratio, cand, base = interleaved_ratio(_trainer_epoch(progress), _plain(), rounds=15)
     report(benchmark, f"Trainer.fit epoch / plain loop ({'progress bar' if progress else 'no callbacks'})",

@@ -9,15 +9,15 @@ from pathlib import Path
 from typing import Any
 
 
-class History(Mapping[str, list]):
+class History(Mapping[str, list[Any]]):
     """``history["val_loss"][e]`` is the value of epoch ``e``; ``None`` where it was not logged.
 
     Every list has one entry per completed epoch, so lists stay aligned even when a metric is
     logged only on some epochs (validation every second epoch, say).
     """
 
-    def __init__(self, data: Mapping[str, list] | None = None) -> None:
-        self._data: dict[str, list] = {}
+    def __init__(self, data: Mapping[str, list[Any]] | None = None) -> None:
+        self._data: dict[str, list[Any]] = {}
         self._epochs = 0
         if data:
             lengths = {len(v) for v in data.values()}
@@ -43,7 +43,7 @@ class History(Mapping[str, list]):
         values = self._data.get(key)
         return values[-1] if values else default
 
-    def __getitem__(self, key: str) -> list:
+    def __getitem__(self, key: str) -> list[Any]:
         return self._data[key]
 
     def __iter__(self) -> Iterator[str]:
@@ -62,7 +62,7 @@ class History(Mapping[str, list]):
     def __repr__(self) -> str:
         return f"History(epochs={self._epochs}, keys={list(self._data)})"
 
-    def to_dict(self) -> dict[str, list]:
+    def to_dict(self) -> dict[str, list[Any]]:
         return {k: list(v) for k, v in self._data.items()}
 
     def to_json(self, path: str | Path | None = None, indent: int = 2) -> str:

@@ -15,6 +15,9 @@ def global_rng_untouched():
     yield
     assert torch.equal(torch.get_rng_state(), before[0]), "torch global RNG was used"
     after_np = np.random.get_state()
-    assert after_np[0] == before[1][0] and np.array_equal(after_np[1], before[1][1]) and after_np[2:] == before[1][2:], \
-        "numpy global RNG was used"
+    np_before = before[1]
+    same_numpy = (
+        after_np[0] == np_before[0] and np.array_equal(after_np[1], np_before[1]) and after_np[2:] == np_before[2:]
+    )
+    assert same_numpy, "numpy global RNG was used"
     assert random.getstate() == before[2], "python random was used"

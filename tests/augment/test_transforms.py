@@ -38,7 +38,7 @@ SINGLE = [
 ]
 
 
-@pytest.mark.parametrize("build,x", SINGLE)
+@pytest.mark.parametrize(("build", "x"), SINGLE)
 def test_reproducible_from_a_seeded_generator_and_global_rng_untouched(build, x, global_rng_untouched):
     a = build(generator=torch.Generator().manual_seed(7))(x)
     b = build(generator=torch.Generator().manual_seed(7))(x)
@@ -48,7 +48,7 @@ def test_reproducible_from_a_seeded_generator_and_global_rng_untouched(build, x,
     assert any(not torch.equal(outputs[0], o) for o in outputs[1:])
 
 
-@pytest.mark.parametrize("build,x", SINGLE[:-1])
+@pytest.mark.parametrize(("build", "x"), SINGLE[:-1])
 def test_single_sample_and_batch(build, x, global_rng_untouched):
     one = build(seed=0)(x[0])
     assert one.shape == x[0].shape

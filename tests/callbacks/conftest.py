@@ -23,27 +23,27 @@ class FakeTrainer(types.SimpleNamespace):
 
     def __init__(self, root: Path, **overrides: Any) -> None:
         model = torch.nn.Linear(3, 2)
-        defaults: dict[str, Any] = dict(
-            current_epoch=0,
-            global_step=0,
-            batch_idx=0,
-            max_epochs=5,
-            max_steps=None,
-            num_training_batches=4,
-            callback_metrics={},
-            history=History(),
-            last_step_output=None,
-            grad_norm=None,
-            is_global_zero=True,
-            default_root_dir=Path(root),
-            model=model,
-            unwrapped_model=model,
-            optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
-            should_stop=False,
-            val_dataloader=[0, 1],
-            log_every_n_steps=1,
-            accumulate=1,
-        )
+        defaults: dict[str, Any] = {
+            "current_epoch": 0,
+            "global_step": 0,
+            "batch_idx": 0,
+            "max_epochs": 5,
+            "max_steps": None,
+            "num_training_batches": 4,
+            "callback_metrics": {},
+            "history": History(),
+            "last_step_output": None,
+            "grad_norm": None,
+            "is_global_zero": True,
+            "default_root_dir": Path(root),
+            "model": model,
+            "unwrapped_model": model,
+            "optimizer": torch.optim.SGD(model.parameters(), lr=0.1),
+            "should_stop": False,
+            "val_dataloader": [0, 1],
+            "log_every_n_steps": 1,
+            "accumulate": 1,
+        }
         defaults.update(overrides)
         super().__init__(**defaults)
         self.saved: list[Path] = []

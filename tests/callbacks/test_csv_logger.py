@@ -102,7 +102,7 @@ def test_real_trainer_csv_matches_history(real_trainer, loaders, tmp_path):
     assert rows[0] == list(history)
     assert len(rows) == 4
     for epoch, row in enumerate(rows[1:]):
-        for column, cell in zip(rows[0], row):
+        for column, cell in zip(rows[0], row, strict=True):
             value = history[column][epoch]
             assert cell == ("" if value is None else str(value)), (epoch, column)
     assert rows[1][rows[0].index("val_loss")] == ""  # no validation in epoch 0

@@ -13,7 +13,7 @@ def _epochs(values, key="val_loss"):
 
 
 @pytest.mark.parametrize(
-    "mode, values, patience, min_delta, stop_epoch",
+    ("mode", "values", "patience", "min_delta", "stop_epoch"),
     [
         # best 1.0 -> 0.9 at epoch 1; epochs 2 and 3 do not improve -> stop at 3
         ("min", [1.0, 0.9, 0.95, 0.91, 0.5], 2, 0.0, 3),
@@ -159,7 +159,7 @@ def test_fresh_callback_from_mid_run_state_matches_wait_count(make_trainer):
 
 
 def test_bad_arguments_are_rejected():
-    with pytest.raises(ConfigurationError, match="'min'.*'max'"):
+    with pytest.raises(ConfigurationError, match=r"'min'.*'max'"):
         EarlyStopping(mode="minimum")
     with pytest.raises(ConfigurationError, match="patience"):
         EarlyStopping(patience=-1)

@@ -16,7 +16,10 @@ def test_every_exported_callback_resolves_to_a_callback_class():
 
 
 def test_importing_the_package_loads_no_callback_module_and_no_torch():
-    code = "import sys, pfdtrain.callbacks; print(sorted(m for m in sys.modules if m.startswith(('pfdtrain.callbacks.', 'torch', 'rich'))))"
+    code = (
+        "import sys, pfdtrain.callbacks; "
+        "print(sorted(m for m in sys.modules if m.startswith(('pfdtrain.callbacks.', 'torch', 'rich'))))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}).stdout
     assert out.strip() == "['pfdtrain.callbacks.base']"

@@ -23,14 +23,18 @@ def test_epoch_interval_single_group(make_trainer):
 def test_param_groups_and_momentum(make_trainer):
     model = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Linear(2, 1))
     opt = torch.optim.Adam(
-        [{"params": model[0].parameters(), "lr": 0.01}, {"params": model[1].parameters(), "lr": 0.002, "betas": (0.8, 0.9)}]
+        [
+            {"params": model[0].parameters(), "lr": 0.01},
+            {"params": model[1].parameters(), "lr": 0.002, "betas": (0.8, 0.9)},
+        ]
     )
     trainer = make_trainer(model=model, unwrapped_model=model, optimizer=opt)
     lr_mon = LearningRateMonitor(log_momentum=True)
     trainer.fit([lr_mon], [{"train_loss": 1.0}] * 2)
     assert lr_mon.lrs == {"lr-Adam/pg0": [0.01, 0.01], "lr-Adam/pg1": [0.002, 0.002]}
     assert lr_mon.momentums == {"momentum-Adam/pg0": [0.9, 0.9], "momentum-Adam/pg1": [0.8, 0.8]}
-    for key, value in {"lr-Adam/pg0": 0.01, "lr-Adam/pg1": 0.002, "momentum-Adam/pg0": 0.9, "momentum-Adam/pg1": 0.8}.items():
+    expected = {"lr-Adam/pg0": 0.01, "lr-Adam/pg1": 0.002, "momentum-Adam/pg0": 0.9, "momentum-Adam/pg1": 0.8}
+    for key, value in expected.items():
         assert trainer.callback_metrics[key] == value
 
 

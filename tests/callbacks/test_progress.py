@@ -82,7 +82,7 @@ class CountingLoss:
         return 0.5
 
 
-@pytest.mark.parametrize("terminal, expected_reads", [(True, 5), (False, 0)])
+@pytest.mark.parametrize(("terminal", "expected_reads"), [(True, 5), (False, 0)])
 def test_loss_is_read_only_at_the_refresh_rate(make_trainer, monkeypatch, terminal, expected_reads):
     clock = [0.0]
     monkeypatch.setattr(progress_module.time, "monotonic", lambda: clock[0])

@@ -22,7 +22,7 @@ def _tick(seconds, clock):
 
 
 @pytest.mark.parametrize(
-    "value, seconds",
+    ("value", "seconds"),
     [(90, 90.0), (1.5, 1.5), (timedelta(minutes=2), 120.0), ("01:02:03:04", 93784.0), ("00:00:00:30", 30.0)],
 )
 def test_accepted_forms(value, seconds):
@@ -30,7 +30,9 @@ def test_accepted_forms(value, seconds):
 
 
 @pytest.mark.parametrize(
-    "value", ["1:2:3", "aa:bb:cc:dd", "1h", "", -5, 0, 0.0, float("nan"), float("inf"), True, None, [1], timedelta(0), "00:00:00:00"]
+    "value",
+    ["1:2:3", "aa:bb:cc:dd", "1h", "", -5, 0, 0.0, float("nan"), float("inf"), True, None, [1], timedelta(0),
+     "00:00:00:00"],
 )
 def test_bad_values_name_the_accepted_forms(value):
     with pytest.raises(ConfigurationError) as info:

@@ -10,7 +10,7 @@ def test_shapes_labels_and_reproducibility():
     assert signals.shape == (33, 1, 512) and signals.dtype == torch.float32
     assert sorted(labels.tolist()) == sorted(list(range(11)) * 3)
     assert len(FAULT_CLASSES) == 11
-    assert all(torch.equal(x, y) for x, y in zip(a.tensors, b.tensors))
+    assert all(torch.equal(x, y) for x, y in zip(a.tensors, b.tensors, strict=True))
     assert ((rpm > 3500) & (rpm < 3700)).all()
 
 

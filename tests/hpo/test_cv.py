@@ -33,7 +33,8 @@ def test_fold_count_errors_and_warning():
         split_indices([0, 1, 0, 1], 1)
     with pytest.raises(ConfigurationError, match="n_splits=5 greater than the number of samples: n_samples=4"):
         split_indices([0, 1, 0, 1], 5)
-    with pytest.raises(ConfigurationError, match="n_splits=3 cannot be greater than the number of members in each class"):
+    with pytest.raises(ConfigurationError,
+                       match="n_splits=3 cannot be greater than the number of members in each class"):
         split_indices([0, 0, 1, 1], 3)
     with pytest.warns(UserWarning, match="least populated class in y has only 1 members"):
         split_indices([0, 0, 0, 1], 2)
@@ -46,6 +47,7 @@ def test_explicit_index_pairs_and_hold_out():
     folds = make_folds(X, y, [([0, 1, 2, 3], [4, 5])])
     X_tr, y_tr, X_te, y_te = folds[0]()
     assert X_tr.ravel().tolist() == [0, 1, 2, 3] and X_te.ravel().tolist() == [4, 5]
+    assert y_tr.tolist() == [0, 1, 0, 1] and y_te.tolist() == [0, 1]
     (fold,) = make_folds(X, y, 5, X_val=X[:2], y_val=y[:2])
     assert fold()[2] is not None and len(fold()[3]) == 2
     with pytest.raises(ConfigurationError, match="different lengths: 6 and 5"):
@@ -80,7 +82,8 @@ def test_clone_with_copies_and_leaves_the_original_alone():
     plain = Plain()
     copy = clone_with(plain, {"depth": 9})
     assert copy.depth == 9 and plain.depth == 3
-    with pytest.raises(ConfigurationError, match=r"Invalid parameter\(s\) \['width'\] for estimator Plain; valid: depth, fitted_"):
+    with pytest.raises(ConfigurationError,
+                       match=r"Invalid parameter\(s\) \['width'\] for estimator Plain; valid: depth, fitted_"):
         clone_with(plain, {"width": 1})
 
 

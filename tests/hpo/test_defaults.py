@@ -9,7 +9,8 @@ from pfdtrain.hpo import SearchSpace, default_search_space, randint, uniform
 def test_grids():
     svm = default_search_space("SVM")
     assert svm == {"C": [0.1, 1, 10, 100], "gamma": [0.01, 0.1, 1, 10], "kernel": ["rbf", "poly"]}
-    sizes = {name: len(SearchSpace(default_search_space(name)).grid()) for name in ("RandomForest", "MLP", "GradientBoosting")}
+    names = ("RandomForest", "MLP", "GradientBoosting")
+    sizes = {name: len(SearchSpace(default_search_space(name)).grid()) for name in names}
     assert sizes == {"RandomForest": 4, "MLP": 4, "GradientBoosting": 4}
     assert default_search_space("RandomForest")["max_depth"] == [10, 20, 30, None]
     assert default_search_space("MLP")["hidden_layer_sizes"] == [(20, 10), (30, 15), (40, 20)]

@@ -36,8 +36,8 @@ def test_scipy_frozen_distributions_are_converted():
     assert from_scipy(frozen("randint", 5, 30)) == RandInt(5, 30)
     assert from_scipy(frozen("randint", 0, 3, loc=10)) == RandInt(10, 13)
     assert from_scipy(frozen("loguniform", 1e-4, 1e-2)) == LogUniform(1e-4, 1e-2)
-    with pytest.raises(ConfigurationError, match="scipy.stats.norm has no Optuna equivalent here; supported: uniform, "
-                                                 "randint, loguniform"):
+    with pytest.raises(ConfigurationError, match=r"scipy\.stats\.norm has no Optuna equivalent here; supported: "
+                                                 r"uniform, randint, loguniform"):
         from_scipy(frozen("norm", 0, 1))
     with pytest.raises(ConfigurationError, match="loc=1"):
         from_scipy(frozen("loguniform", 1e-4, 1e-2, loc=1))

@@ -58,7 +58,7 @@ def test_grid_values():
     space = SearchSpace({"a": ("int", 2, 8, 3), "b": ("float", 0.0, 1.0, 0.5), "c": randint(1, 4), "d": ["p", "q"]})
     assert space.grid() == {"a": [2, 5, 8], "b": [0.0, 0.5, 1.0], "c": [1, 2, 3], "d": ["p", "q"]}
     for entry in (("float", 0.0, 1.0), ("log_float", 1e-3, 1.0), uniform(0, 1)):
-        with pytest.raises(ConfigurationError, match="'x' .* has no finite grid; give grid search a list"):
+        with pytest.raises(ConfigurationError, match=r"'x' .* has no finite grid; give grid search a list"):
             SearchSpace({"x": entry}).grid()
 
 

@@ -58,7 +58,7 @@ def test_maximising_val_acc_with_the_last_epoch(loaders):
     study = tune(make_builder(loaders, record=record), 3, space={"lr": ("log_float", 1e-2, 1.0)},
                  monitor="val_acc", mode="max", reduce="last", sampler="random", seed=1)
     assert study.direction == optuna.study.StudyDirection.MAXIMIZE
-    for trial, (trainer, _) in zip(study.trials, record):
+    for trial, (trainer, _) in zip(study.trials, record, strict=True):
         assert trial.value == trainer.history["val_acc"][-1]
         assert 0.0 <= trial.value <= 1.0
 
@@ -74,7 +74,7 @@ def test_pruned_trials_end_fit_cleanly_and_are_marked_pruned(loaders):
                  pruner=PruneAfterFirstReport(), sampler="random", seed=0)
     assert [t.state for t in study.trials] == [optuna.trial.TrialState.PRUNED] * 3
     assert len(record) == 3
-    for trial, (trainer, fit_end) in zip(study.trials, record):
+    for trial, (trainer, fit_end) in zip(study.trials, record, strict=True):
         assert trainer.history.num_epochs == 1  # stopped after the first report, not at max_epochs
         assert trainer.should_stop
         assert fit_end.fit_ended and fit_end.exception is None  # fit returned normally

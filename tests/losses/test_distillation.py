@@ -32,5 +32,5 @@ def test_teacher_is_detached_unless_asked():
 
 
 def test_unknown_hard_loss_lists_valid_names():
-    with pytest.raises(ValueError, match="cross_entropy.*mse"):
+    with pytest.raises(ValueError, match=r"cross_entropy.*mse"):
         DistillationLoss(hard_loss="kl")

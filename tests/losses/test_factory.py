@@ -10,7 +10,7 @@ def test_builds_by_name_case_insensitive():
 
 
 def test_unknown_name_lists_valid_names():
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(ValueError, match=r"Unknown loss 'hinge'\. Valid names: ") as err:
         create_loss("hinge")
     for name in ("focal", "label_smoothing", "supcon", "distillation", "cross_entropy"):
         assert name in str(err.value)

@@ -9,7 +9,7 @@ from pfdtrain.losses import FocalLoss, focal_loss
 
 def _reference(logits, targets, gamma, eps=None):
     out = []
-    for row, y in zip(logits.tolist(), targets.tolist()):
+    for row, y in zip(logits.tolist(), targets.tolist(), strict=True):
         z = [math.exp(v - max(row)) for v in row]
         p = z[y] / sum(z)
         nll = -math.log(p) if eps is None else -math.log(p + eps)
@@ -45,7 +45,8 @@ def test_alpha_weights_per_class_and_scalar_alpha_is_rejected():
     targets = torch.tensor([0, 2])
     alpha = torch.tensor([0.5, 1.0, 2.0])
     plain = focal_loss(logits, targets, reduction="none")
-    torch.testing.assert_close(FocalLoss(alpha=[0.5, 1.0, 2.0], reduction="none")(logits, targets), plain * alpha[targets])
+    weighted = FocalLoss(alpha=[0.5, 1.0, 2.0], reduction="none")(logits, targets)
+    torch.testing.assert_close(weighted, plain * alpha[targets])
     with pytest.raises(TypeError, match="per-class weight vector"):
         FocalLoss(alpha=0.25)
 

@@ -20,7 +20,7 @@ def _t(enc):
     return torch.tensor(enc["tensor"], dtype=getattr(torch, enc["dtype"])).reshape(enc["shape"])
 
 
-@pytest.mark.parametrize("module,log_eps", [("losses", None), ("cnn_losses", 1e-8)])
+@pytest.mark.parametrize(("module", "log_eps"), [("losses", None), ("cnn_losses", 1e-8)])
 def test_focal_variants_on_confidently_wrong_rows(module, log_eps):
     case = _case(module, f"{module}.focal.hard_examples.none")
     logits, targets = (_t(v) for v in case["inputs"].values())

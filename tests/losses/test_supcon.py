@@ -9,7 +9,7 @@ from pfdtrain.losses import SupConLoss
 def _reference(features, labels, t, bt):
     f = features.tolist()
     n = len(f)
-    sim = [[sum(a * b for a, b in zip(f[i], f[j])) / t for j in range(n)] for i in range(n)]
+    sim = [[sum(a * b for a, b in zip(f[i], f[j], strict=True)) / t for j in range(n)] for i in range(n)]
     total = 0.0
     for i in range(n):
         denom = sum(math.exp(sim[i][j]) for j in range(n) if j != i)

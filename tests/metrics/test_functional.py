@@ -35,7 +35,7 @@ def test_averages_by_hand():
     assert p.item() == pytest.approx(sum(P) / 4) and r.item() == pytest.approx(sum(R) / 4)
     assert f.item() == pytest.approx(sum(F1) / 4)
     assert f1_score(PREDS, TARGETS, "macro", num_classes=6).item() == pytest.approx(sum(F1) / 4)  # absent 4, 5 skipped
-    weighted = sum(s * x for s, x in zip(SUPPORT, F1)) / 8
+    weighted = sum(s * x for s, x in zip(SUPPORT, F1, strict=True)) / 8
     assert f1_score(PREDS, TARGETS, "weighted").item() == pytest.approx(weighted)
     assert f1_score(PREDS, TARGETS, "micro").item() == pytest.approx(5 / 8)
     assert f.dtype == torch.float64

@@ -14,8 +14,8 @@ def _batches():
 def test_tracker_equals_one_shot_computation(num_classes):
     tracker = MetricsTracker(num_classes)
     assert tracker.compute() == {}
-    scores, targets = zip(*_batches())
-    for s, t in zip(scores, targets):
+    scores, targets = zip(*_batches(), strict=True)
+    for s, t in zip(scores, targets, strict=True):
         tracker.update(s, t)
     expected = average_from_confusion(confusion_matrix(torch.cat(scores), torch.cat(targets)), "weighted")
     got = tracker.compute("weighted")

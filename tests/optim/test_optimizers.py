@@ -9,7 +9,7 @@ def _model():
     return nn.Sequential(nn.Linear(3, 4), nn.LayerNorm(4), nn.Linear(4, 2))
 
 
-@pytest.mark.parametrize("name,cls", [("adamw", torch.optim.AdamW), ("ADAM", torch.optim.Adam),
+@pytest.mark.parametrize(("name", "cls"), [("adamw", torch.optim.AdamW), ("ADAM", torch.optim.Adam),
                                       ("sgd", torch.optim.SGD), ("rmsprop", torch.optim.RMSprop)])
 def test_builds_each_optimizer_with_defaults(name, cls):
     opt = create_optimizer(name, _model().parameters(), lr=0.01, weight_decay=0.1)

@@ -48,7 +48,7 @@ def test_every_name_builds_a_torch_scheduler_with_plain_data_state():
 
 
 def test_unknown_name_lists_valid_names_and_unknown_keyword_fails():
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(ValueError, match=r"Unknown scheduler 'poly'\. Valid names: ") as err:
         create_scheduler("poly", _opt())
     assert all(name in str(err.value) for name in SCHEDULERS)
     with pytest.raises(TypeError):

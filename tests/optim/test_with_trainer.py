@@ -46,7 +46,7 @@ def test_cosine_per_step_follows_the_step_count():
 
 def test_one_cycle_per_step_runs_exactly_its_total_steps():
     total = EPOCHS * STEPS_PER_EPOCH
-    lrs, trainer = _lrs("onecycle", "step", max_lr=0.5, total_steps=total)
+    lrs, _ = _lrs("onecycle", "step", max_lr=0.5, total_steps=total)
     assert len(lrs) == total and max(lrs) == pytest.approx(0.5, rel=1e-2)  # the peak falls between two steps
     assert lrs[0] < lrs[len(lrs) // 3] and lrs[-1] < lrs[0]
 
@@ -61,6 +61,6 @@ def test_linear_warmup_then_constant(interval):
 
 @pytest.mark.parametrize("interval", ["epoch", "step"])
 def test_plateau_at_both_intervals_never_crashes(interval):
-    lrs, trainer = _lrs("plateau", interval, mode="min", factor=0.5, patience=0)
+    lrs, _ = _lrs("plateau", interval, mode="min", factor=0.5, patience=0)
     assert len(lrs) == EPOCHS * STEPS_PER_EPOCH
     assert min(lrs) <= 0.1

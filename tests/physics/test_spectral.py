@@ -15,8 +15,9 @@ def _reference(signal, classes, rpm):
         obs = mag / (mag.max() + 1e-6)
         bins = np.fft.rfftfreq(signal.shape[1], 1 / SR)
         lines = expected_frequencies(int(classes[b]), float(rpm[b]), 10)
-        amp = [1 / (i + 1) if classes[b] == 1 else (1.0 if i == 0 or classes[b] != 2 else 0.1) for i in range(len(lines))]
-        exp = sum(a * np.exp(-((bins - f) ** 2) / (2 * (0.05 * f) ** 2)) for a, f in zip(amp, lines))
+        amp = [1 / (i + 1) if classes[b] == 1 else (1.0 if i == 0 or classes[b] != 2 else 0.1)
+               for i in range(len(lines))]
+        exp = sum(a * np.exp(-((bins - f) ** 2) / (2 * (0.05 * f) ** 2)) for a, f in zip(amp, lines, strict=True))
         exp = exp / (exp.max() + 1e-6)
         total += np.mean((obs - exp) ** 2)
     return total / signal.shape[0]

@@ -17,7 +17,7 @@ def _train(loader, plugins=(), callbacks=()):
 
 
 def _max_diff(a, b):
-    return max((p - q).abs().max().item() for p, q in zip(a.model.parameters(), b.model.parameters()))
+    return max((p - q).abs().max().item() for p, q in zip(a.model.parameters(), b.model.parameters(), strict=True))
 
 
 def test_k_batches_of_b_equal_one_batch_of_k_times_b():
@@ -33,7 +33,7 @@ def test_final_partial_window_is_stepped_and_scaled_by_its_true_size():
     accumulated = _train(DataLoader(TensorDataset(x, y), batch_size=4), [GradientAccumulation(3)])
     sizes = [12, 12, 12, 4]
     starts = [0, 12, 24, 36]
-    batches = [list(range(s, s + n)) for s, n in zip(starts, sizes)]
+    batches = [list(range(s, s + n)) for s, n in zip(starts, sizes, strict=True)]
     reference = _train(DataLoader(TensorDataset(x, y), batch_sampler=batches))
     assert accumulated.global_step == 4
     assert _max_diff(accumulated, reference) <= 1e-6

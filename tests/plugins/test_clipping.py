@@ -13,7 +13,8 @@ class GradSpy(Callback):
 
     def on_before_optimizer_step(self, trainer, optimizer):
         grads = [p.grad for p in trainer.model.parameters()]
-        self.norms_after.append(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])).item())
+        total = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads]))
+        self.norms_after.append(total.item())
         self.max_abs.append(max(g.abs().max().item() for g in grads))
         self.reported.append(float(trainer.grad_norm))
 

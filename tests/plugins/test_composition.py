@@ -33,7 +33,7 @@ def test_bf16_accumulation_clipping_and_ema_together_resume_bit_identically(tmp_
     straight = _run(4)
     _run(4, [SaveAfter(tmp_path / "e2.pt", epoch=1)])
     resumed = _run(4, ckpt_path=tmp_path / "e2.pt")
-    for p, q in zip(straight.model.parameters(), resumed.model.parameters()):
+    for p, q in zip(straight.model.parameters(), resumed.model.parameters(), strict=True):
         assert torch.equal(p, q)
     ema_a, ema_b = straight.plugins[3], resumed.plugins[3]
     assert all(torch.equal(v, ema_b.shadow[k]) for k, v in ema_a.shadow.items())

@@ -52,5 +52,5 @@ def test_gradients_equal_the_plain_run(targets):
 
 
 def test_unknown_submodule_is_named():
-    with pytest.raises(ConfigurationError, match="no submodule 'blocks.9'"):
+    with pytest.raises(ConfigurationError, match=r"no submodule 'blocks\.9'"):
         _grads([GradientCheckpointing(["blocks.9"])])

@@ -89,6 +89,6 @@ def test_fp16_refuses_a_plugin_that_cannot_handle_scaled_gradients():
     trainer = Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1),
                       plugins=[MixedPrecision("16-mixed", allow_fp16_on_cpu=True), RawGradientSurgery()],
                       max_epochs=1, enable_progress_bar=False)
-    with pytest.raises(ConfigurationError, match="RawGradientSurgery.*bf16-mixed"):
+    with pytest.raises(ConfigurationError, match=r"RawGradientSurgery.*bf16-mixed"):
         trainer.fit(make_loader())
     assert all(p.grad is None for p in model.parameters())  # refused before any step

@@ -9,7 +9,7 @@ from pfdtrain.physics import FrequencyConsistencyLoss
 from pfdtrain.tasks import LambdaSchedule, PhysicsInformedTask
 
 
-@pytest.mark.parametrize("kind, expected", [
+@pytest.mark.parametrize(("kind", "expected"), [
     # legacy-api.md 4.6, train(4) with lambda 0.5 (values written out there)
     ("constant", [0.5, 0.5, 0.5, 0.5]),
     ("linear", [0.0, 0.125, 0.25, 0.375]),
@@ -85,7 +85,9 @@ def test_loss_is_data_plus_scheduled_lambda_times_weighted_physics_and_component
 def test_physics_gradient_reaches_the_model():
     torch.manual_seed(0)
     model = MetaNet()
-    task = PhysicsInformedTask({"freq": FrequencyConsistencyLoss()}, schedule=1.0, criterion=lambda l, t: l.sum() * 0)
+    task = PhysicsInformedTask(
+        {"freq": FrequencyConsistencyLoss()}, schedule=1.0, criterion=lambda logits, t: logits.sum() * 0
+    )
     batch = MetaData(4)[0]
     x = MetaData(4).x[:4]
     y = MetaData(4).y[:4]

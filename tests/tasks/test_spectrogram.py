@@ -27,8 +27,9 @@ def test_specaugment_masks_training_batches_only_and_leaves_the_global_rng_alone
     trainer = Trainer(model, torch.optim.SGD(model.parameters(), lr=0.1), task=task, max_epochs=1,
                       enable_progress_bar=False)
     state = torch.get_rng_state()
-    own = dict(generator=torch.Generator())  # loaders that do not draw their seed from the global RNG
-    trainer.fit(DataLoader(TensorDataset(x, y), batch_size=8, **own), DataLoader(TensorDataset(x, y), batch_size=8, **own))
+    own = {"generator": torch.Generator()}  # loaders that do not draw their seed from the global RNG
+    data = TensorDataset(x, y)
+    trainer.fit(DataLoader(data, batch_size=8, **own), DataLoader(data, batch_size=8, **own))
     assert torch.equal(torch.get_rng_state(), state)
     train_in, val_in = model.inputs
     assert (train_in == 0).any()           # masked

@@ -56,7 +56,7 @@ def test_a_tensor_instead_of_a_loader():
 
 
 def test_missing_optimizer_says_how_to_pass_one():
-    with pytest.raises(ConfigurationError, match="optimizer=torch.optim.AdamW"):
+    with pytest.raises(ConfigurationError, match=r"optimizer=torch\.optim\.AdamW"):
         Trainer(make_model(), max_epochs=1, enable_progress_bar=False).fit(make_loader())
 
 
@@ -74,7 +74,7 @@ def test_bad_device_and_unavailable_cuda():
             _trainer(device="cuda")
 
 
-@pytest.mark.parametrize("arg, value", [("max_epochs", -1), ("log_every_n_steps", 0), ("on_nonfinite", "warn")])
+@pytest.mark.parametrize(("arg", "value"), [("max_epochs", -1), ("log_every_n_steps", 0), ("on_nonfinite", "warn")])
 def test_bad_values(arg, value):
     with pytest.raises(ConfigurationError, match=arg):
         _trainer(**{arg: value})

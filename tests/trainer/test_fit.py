@@ -50,7 +50,7 @@ def test_training_matches_a_plain_loop_bit_for_bit():
             nn.functional.cross_entropy(plain(xb), yb).backward()
             opt.step()
     _trainer(ours, max_epochs=2).fit(DataLoader(TensorDataset(x, y), batch_size=8))
-    for a, b in zip(plain.parameters(), ours.parameters()):
+    for a, b in zip(plain.parameters(), ours.parameters(), strict=True):
         assert torch.equal(a, b)
 
 
@@ -177,7 +177,7 @@ def test_seed_makes_runs_repeatable(loader):
     a, b = make_model(), make_model()
     _trainer(a, max_epochs=1, seed=7).fit(make_loader(shuffle=True))
     _trainer(b, max_epochs=1, seed=7).fit(make_loader(shuffle=True))
-    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
 
 
 def test_device_objects_are_accepted(model):

@@ -38,16 +38,16 @@ def test_nonfinite_loss_raises_naming_the_batch():
 
 def test_nonfinite_loss_skip_leaves_weights_finite_and_skips_one_step():
     model = make_model()
+    trainer = _trainer(model, max_epochs=1, task=_nan_at_batch(2), on_nonfinite="skip")
     with pytest.warns(UserWarning, match="skipping"):
-        trainer = _trainer(model, max_epochs=1, task=_nan_at_batch(2), on_nonfinite="skip")
         trainer.fit(make_loader())
     assert all(torch.isfinite(p).all() for p in model.parameters())
     assert trainer.global_step == 8  # the counter still advances: schedules keep their pace
 
 
 def test_nonfinite_loss_stop_ends_training_cleanly():
+    trainer = _trainer(max_epochs=3, task=_nan_at_batch(2), on_nonfinite="stop", log_every_n_steps=1)
     with pytest.warns(UserWarning, match="stopping"):
-        trainer = _trainer(max_epochs=3, task=_nan_at_batch(2), on_nonfinite="stop", log_every_n_steps=1)
         trainer.fit(make_loader())
     assert trainer.history.num_epochs == 1 and trainer.should_stop
 

@@ -61,12 +61,13 @@ def _run(max_epochs, callbacks, ckpt_path=None, generator_loader=False):
         enable_progress_bar=False,
     )
     # 50 samples / batch 8 = 7 batches, the last one short; shuffled every epoch
-    trainer.fit(make_loader(n=50, batch_size=8, shuffle=True, **loader_kw), make_loader(n=16, seed=1), ckpt_path=ckpt_path)
+    train = make_loader(n=50, batch_size=8, shuffle=True, **loader_kw)
+    trainer.fit(train, make_loader(n=16, seed=1), ckpt_path=ckpt_path)
     return trainer
 
 
 def _assert_identical(a, b):
-    for (name, p), q in zip(a.model.named_parameters(), b.model.parameters()):
+    for (name, p), q in zip(a.model.named_parameters(), b.model.parameters(), strict=True):
         assert torch.equal(p, q), name
     sa, sb = a.optimizer.state_dict(), b.optimizer.state_dict()
     assert sa["param_groups"] == sb["param_groups"]

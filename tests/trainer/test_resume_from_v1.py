@@ -41,7 +41,8 @@ def test_resume_from_a_cnn_trainer_best_model_restores_everything_it_holds(tmp_p
     assert weights == {k: v["sha256"] for k, v in entry["content"]["model_state_dict"].items()}
     assert trainer.current_epoch == entry["content"]["epoch"] + 1 == 2
     exp_avg = trainer.optimizer.state_dict()["state"][0]["exp_avg"]
-    assert tensor_sha256(exp_avg) == entry["content"]["optimizer_state_dict"]["state"]["dict_items"][0][1]["exp_avg"]["sha256"]
+    saved_state = entry["content"]["optimizer_state_dict"]["state"]["dict_items"]
+    assert tensor_sha256(exp_avg) == saved_state[0][1]["exp_avg"]["sha256"]
     assert trainer.optimizer.param_groups[0]["lr"] == entry["content"]["optimizer_state_dict"]["param_groups"][0]["lr"]
     assert trainer.scheduler_config.scheduler.last_epoch == entry["content"]["scheduler_state_dict"]["last_epoch"]
     assert trainer.history["train_loss"] == entry["content"]["history"]["train_loss"]
@@ -68,11 +69,13 @@ def test_resume_from_a_train_cnn_script_file_with_windows_paths_in_its_args(tmp_
                        scheduler=lambda o: torch.optim.lr_scheduler.StepLR(o, 1, 0.1))
     trainer.fit(_loader(), ckpt_path=path)
     assert trainer.current_epoch == 1  # the script stored epoch 0 and resumes at epoch + 1
-    assert tensor_sha256(trainer.model.conv.weight) == ENTRIES[name]["content"]["model_state_dict"]["conv.weight"]["sha256"]
+    saved_weight = ENTRIES[name]["content"]["model_state_dict"]["conv.weight"]
+    assert tensor_sha256(trainer.model.conv.weight) == saved_weight["sha256"]
 
 
 @pytest.mark.parametrize("name", ["cnn_trainer_dataparallel_best_model.pth", "bare_state_dict.pth",
-                                  "cnn_callbacks_model_checkpoint_no_optimizer.pth", "legacy_nonzip_cnn_trainer_best_model.pth"])
+                                  "cnn_callbacks_model_checkpoint_no_optimizer.pth",
+                                  "legacy_nonzip_cnn_trainer_best_model.pth"])
 def test_weights_are_restored_from_layouts_without_full_training_state(name, tmp_path):
     path = copy_zoo(tmp_path, [name]) / name
     entry = ENTRIES[name]

@@ -8,22 +8,32 @@ each other's augmentations and nothing reads or advances the global RNG streams.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from typing import Any, TypedDict
 
 import numpy as np
 import torch
 
+#: A tensor shape: one size or a sequence of sizes.
+Shape = int | Sequence[int]
+Device = torch.device | str
 
-class RandomTransform:
-    """Base class: ``__call__`` accepts one sample or a batch; subclasses implement ``apply``."""
 
-    #: Number of dimensions of one sample (``[C, T]`` signals -> 2); one more means a batch.
-    sample_ndim = 2
+class RandomOptions(TypedDict, total=False):
+    """The keyword arguments every random transform takes (``**rng``)."""
+
+    generator: torch.Generator | None
+    seed: int | None
+
+
+class RandomDraws:
+    """Base class of everything random here: the generator and the draws made from it."""
 
     def __init__(self, *, generator: torch.Generator | None = None, seed: int | None = None) -> None:
         self._generator = generator
         self._seed = seed
         self._owned: torch.Generator | None = None
-        self._owner: tuple | None = None
+        self._owner: tuple[int, int | None] | None = None
 
     @property
     def generator(self) -> torch.Generator:
@@ -38,26 +48,26 @@ class RandomTransform:
             self._owner = owner
         return self._owned
 
-    def __getstate__(self) -> dict:
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_owned"] = state["_owner"] = None  # re-created in the receiving process
         return state
 
     # -- draws (made on the generator's device, returned on ``device``)
 
-    def rand(self, shape, device) -> torch.Tensor:
+    def rand(self, shape: Shape, device: Device) -> torch.Tensor:
         g = self.generator
-        return torch.rand(shape, generator=g, device=g.device).to(device)
+        return torch.rand(_size(shape), generator=g, device=g.device).to(device)
 
-    def randn(self, shape, device, dtype=None) -> torch.Tensor:
+    def randn(self, shape: Shape, device: Device, dtype: torch.dtype | None = None) -> torch.Tensor:
         g = self.generator
-        return torch.randn(shape, generator=g, device=g.device, dtype=dtype).to(device)
+        return torch.randn(_size(shape), generator=g, device=g.device, dtype=dtype).to(device)
 
-    def randint(self, low: int, high: torch.Tensor | int, shape, device) -> torch.Tensor:
+    def randint(self, low: int, high: torch.Tensor | int, shape: Shape, device: Device) -> torch.Tensor:
         """Uniform integers in ``[low, high)``; ``high`` may be a tensor (per element)."""
         return (low + (self.rand(shape, device) * (high - low)).floor()).to(torch.int64)
 
-    def randperm(self, n: int, device) -> torch.Tensor:
+    def randperm(self, n: int, device: Device) -> torch.Tensor:
         g = self.generator
         return torch.randperm(n, generator=g, device=g.device).to(device)
 
@@ -66,7 +76,17 @@ class RandomTransform:
         seed = int(torch.randint(0, 2**62, (1,), generator=self.generator, device=self.generator.device))
         return float(np.random.default_rng(seed).beta(alpha, alpha))
 
-    # -- sample / batch handling
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({fields})"
+
+
+class RandomTransform(RandomDraws):
+    """Base class of single-input transforms: ``__call__`` accepts one sample or a batch;
+    subclasses implement ``apply`` on a batch."""
+
+    #: Number of dimensions of one sample (``[C, T]`` signals -> 2); one more means a batch.
+    sample_ndim = 2
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if x.dim() > self.sample_ndim:
@@ -76,9 +96,9 @@ class RandomTransform:
     def apply(self, batch: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
-        return f"{type(self).__name__}({fields})"
+
+def _size(shape: Shape) -> tuple[int, ...]:
+    return tuple(shape) if isinstance(shape, Sequence) else (shape,)
 
 
 def per_sample(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:

@@ -35,6 +35,8 @@ def fgsm(
     if param_grads:
         loss.backward()
         grad = x.grad
+        if grad is None:  # cannot happen for a model that reads its input; says so if it does not
+            raise RuntimeError("fgsm: the loss does not depend on the input signal, so it has no gradient.")
     else:
         (grad,) = torch.autograd.grad(loss, [x])
     if restore_mode:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import torch
 
 from pfdtrain.augment._random import RandomTransform
+
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack
+
+    from pfdtrain.augment._random import RandomOptions
 
 
 class Compose:
@@ -24,7 +30,9 @@ class Compose:
 class RandomApply(RandomTransform):
     """Apply ``transform`` to the whole input with probability ``p``."""
 
-    def __init__(self, transform: Callable[[torch.Tensor], torch.Tensor], p: float = 0.5, **rng) -> None:
+    def __init__(
+        self, transform: Callable[[torch.Tensor], torch.Tensor], p: float = 0.5, **rng: Unpack[RandomOptions]
+    ) -> None:
         super().__init__(**rng)
         self.transform, self.p = transform, p
 

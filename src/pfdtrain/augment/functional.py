@@ -39,7 +39,8 @@ def span_mask(size: int, starts: torch.Tensor, lengths: torch.Tensor | int) -> t
     of ``starts`` (``[..., n]``); spans are clipped to ``[0, size)``."""
     positions = torch.arange(size, device=starts.device)
     starts = starts.unsqueeze(-1)
-    inside = (positions >= starts) & (positions < starts + (lengths.unsqueeze(-1) if isinstance(lengths, torch.Tensor) else lengths))
+    ends = starts + (lengths.unsqueeze(-1) if isinstance(lengths, torch.Tensor) else lengths)
+    inside = (positions >= starts) & (positions < ends)
     return inside.any(dim=-2)
 
 

@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from pfdtrain.augment import functional as K
 from pfdtrain.augment._random import RandomTransform
 
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack
+
+    from pfdtrain.augment._random import RandomOptions
+
 
 class PatchDropout(RandomTransform):
     """Drop whole patches with probability ``p`` and rescale the kept ones by ``1 / (1 - p)``."""
 
-    def __init__(self, p: float = 0.1, **rng) -> None:
+    def __init__(self, p: float = 0.1, **rng: Unpack[RandomOptions]) -> None:
         super().__init__(**rng)
         if not 0 <= p <= 1:
             raise ValueError(f"p must be in [0, 1], got {p}")
@@ -29,7 +36,7 @@ class PatchDropout(RandomTransform):
 class PatchShift(RandomTransform):
     """Shift each sequence by an integer in ``[-max_shift, max_shift]`` patches."""
 
-    def __init__(self, max_shift: int = 3, circular: bool = True, **rng) -> None:
+    def __init__(self, max_shift: int = 3, circular: bool = True, **rng: Unpack[RandomOptions]) -> None:
         super().__init__(**rng)
         self.max_shift, self.circular = max_shift, circular
 
@@ -41,7 +48,7 @@ class PatchShift(RandomTransform):
 class PatchCutout(RandomTransform):
     """Zero ``n_holes`` runs of ``hole_size`` patches per sample (any position, the last included)."""
 
-    def __init__(self, n_holes: int = 5, hole_size: int = 3, **rng) -> None:
+    def __init__(self, n_holes: int = 5, hole_size: int = 3, **rng: Unpack[RandomOptions]) -> None:
         super().__init__(**rng)
         self.n_holes, self.hole_size = n_holes, hole_size
 
@@ -54,7 +61,7 @@ class PatchCutout(RandomTransform):
 class PatchPermutation(RandomTransform):
     """Swap ``int(N * p / 2)`` disjoint pairs of patches in each sample."""
 
-    def __init__(self, p: float = 0.05, **rng) -> None:
+    def __init__(self, p: float = 0.05, **rng: Unpack[RandomOptions]) -> None:
         super().__init__(**rng)
         self.p = p
 
@@ -74,7 +81,7 @@ class PatchPermutation(RandomTransform):
 class PatchJitter(RandomTransform):
     """``x + std * N(0, 1)``."""
 
-    def __init__(self, std: float = 0.01, **rng) -> None:
+    def __init__(self, std: float = 0.01, **rng: Unpack[RandomOptions]) -> None:
         super().__init__(**rng)
         self.std = std
 

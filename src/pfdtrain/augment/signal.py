@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from pfdtrain.augment import functional as K
 from pfdtrain.augment._random import RandomTransform, per_sample
 
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack
+
+    from pfdtrain.augment._random import RandomOptions
+
 
 class GaussianNoise(RandomTransform):
     """``x + std * N(0, 1)``."""
 
-    def __init__(self, std: float = 0.01, **rng) -> None:
+    def __init__(self, std: float = 0.01, **rng: Unpack[RandomOptions]) -> None:
         super().__init__(**rng)
         self.std = std
 
@@ -22,7 +29,7 @@ class GaussianNoise(RandomTransform):
 class AmplitudeScale(RandomTransform):
     """Multiply each sample by a factor drawn uniformly from ``[low, high)``."""
 
-    def __init__(self, low: float = 0.8, high: float = 1.2, **rng) -> None:
+    def __init__(self, low: float = 0.8, high: float = 1.2, **rng: Unpack[RandomOptions]) -> None:
         super().__init__(**rng)
         self.low, self.high = low, high
 
@@ -34,7 +41,7 @@ class AmplitudeScale(RandomTransform):
 class TimeShift(RandomTransform):
     """Shift each sample by an integer in ``[-max_shift, max_shift]`` (wrap around or zero-fill)."""
 
-    def __init__(self, max_shift: int = 1000, circular: bool = True, **rng) -> None:
+    def __init__(self, max_shift: int = 1000, circular: bool = True, **rng: Unpack[RandomOptions]) -> None:
         super().__init__(**rng)
         self.max_shift, self.circular = max_shift, circular
 
@@ -46,7 +53,7 @@ class TimeShift(RandomTransform):
 class TimeMask(RandomTransform):
     """Zero ``num_masks`` spans per sample, each of length uniform in ``[0, max_length]``."""
 
-    def __init__(self, max_length: int = 1000, num_masks: int = 1, **rng) -> None:
+    def __init__(self, max_length: int = 1000, num_masks: int = 1, **rng: Unpack[RandomOptions]) -> None:
         super().__init__(**rng)
         self.max_length, self.num_masks = max_length, num_masks
 

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from pfdtrain.augment import functional as K
 from pfdtrain.augment._random import RandomTransform
+
+if TYPE_CHECKING:  # pragma: no cover
+    from typing_extensions import Unpack
+
+    from pfdtrain.augment._random import RandomOptions
 
 
 class SpecAugment(RandomTransform):
@@ -17,12 +24,12 @@ class SpecAugment(RandomTransform):
     sample_ndim = 3
 
     def __init__(self, time_mask_param: int = 40, freq_mask_param: int = 20, num_time_masks: int = 2,
-                 num_freq_masks: int = 2, **rng) -> None:
+                 num_freq_masks: int = 2, **rng: Unpack[RandomOptions]) -> None:
         super().__init__(**rng)
         self.time_mask_param, self.freq_mask_param = time_mask_param, freq_mask_param
         self.num_time_masks, self.num_freq_masks = num_time_masks, num_freq_masks
 
-    def _bands(self, batch: int, size: int, param: int, count: int, device) -> torch.Tensor:
+    def _bands(self, batch: int, size: int, param: int, count: int, device: torch.device) -> torch.Tensor:
         widths = self.randint(0, param + 1, (batch, count), device)
         starts = self.randint(0, (size - widths).clamp_min(1), (batch, count), device)
         return K.span_mask(size, starts, widths)  # [B, size]

@@ -12,16 +12,17 @@ from pfdtrain._lazy import lazy_exports
 from pfdtrain.callbacks.base import HOOKS, Callback, CallbackList
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pfdtrain.callbacks.csv_logger import CSVLogger
-    from pfdtrain.callbacks.early_stopping import EarlyStopping
-    from pfdtrain.callbacks.json_logger import JSONLogger
-    from pfdtrain.callbacks.lr_monitor import LearningRateMonitor
-    from pfdtrain.callbacks.mlflow_logger import MLflowLogger
-    from pfdtrain.callbacks.model_checkpoint import ModelCheckpoint
-    from pfdtrain.callbacks.progress import ProgressBar
-    from pfdtrain.callbacks.progressive_resizing import ProgressiveResizing
-    from pfdtrain.callbacks.tensorboard import TensorBoardLogger
-    from pfdtrain.callbacks.time_limit import TimeLimit
+    # `import X as X`: re-exported for type checkers and IDEs; at run time __getattr__ loads them.
+    from pfdtrain.callbacks.csv_logger import CSVLogger as CSVLogger
+    from pfdtrain.callbacks.early_stopping import EarlyStopping as EarlyStopping
+    from pfdtrain.callbacks.json_logger import JSONLogger as JSONLogger
+    from pfdtrain.callbacks.lr_monitor import LearningRateMonitor as LearningRateMonitor
+    from pfdtrain.callbacks.mlflow_logger import MLflowLogger as MLflowLogger
+    from pfdtrain.callbacks.model_checkpoint import ModelCheckpoint as ModelCheckpoint
+    from pfdtrain.callbacks.progress import ProgressBar as ProgressBar
+    from pfdtrain.callbacks.progressive_resizing import ProgressiveResizing as ProgressiveResizing
+    from pfdtrain.callbacks.tensorboard import TensorBoardLogger as TensorBoardLogger
+    from pfdtrain.callbacks.time_limit import TimeLimit as TimeLimit
 
 _LAZY = {
     "CSVLogger": "pfdtrain.callbacks.csv_logger",

@@ -6,7 +6,7 @@ import difflib
 import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pfdtrain.errors import ConfigurationError
 
@@ -108,10 +108,14 @@ def atomic_write_text(path: Path, text: str) -> None:
     from pfdtrain.checkpoint.atomic import atomic_write
 
     data = text.encode("utf-8")
-    atomic_write(path, lambda handle: handle.write(data))
+
+    def write(handle: BinaryIO) -> None:
+        handle.write(data)
+
+    atomic_write(path, write)
 
 
-def default_dir(trainer: Trainer, given: str | os.PathLike | None, sub: str) -> Path:
+def default_dir(trainer: Trainer, given: str | os.PathLike[str] | None, sub: str) -> Path:
     if given is not None:
         return Path(given)
     return Path(getattr(trainer, "default_root_dir", "pfdtrain_runs")) / sub

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -29,6 +29,9 @@ HOOKS: tuple[str, ...] = (
     "on_fit_end",
     "on_exception",
 )
+
+
+C = TypeVar("C")
 
 
 class Callback:
@@ -141,10 +144,10 @@ class CallbackList:
             if cb.state_key in states:
                 cb.load_state_dict(states[cb.state_key])
 
-    def of_type(self, cls: type) -> Sequence[Callback]:
+    def of_type(self, cls: type[C]) -> list[C]:
         return [cb for cb in self.callbacks if isinstance(cb, cls)]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Callback]:
         return iter(self.callbacks)
 
     def __len__(self) -> int:

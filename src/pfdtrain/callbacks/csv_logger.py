@@ -19,7 +19,7 @@ class CSVLogger(HistoryFileLogger):
     Default location: ``trainer.default_root_dir / "logs" / name``.
     """
 
-    def __init__(self, save_dir: str | os.PathLike | None = None, name: str = "metrics.csv") -> None:
+    def __init__(self, save_dir: str | os.PathLike[str] | None = None, name: str = "metrics.csv") -> None:
         super().__init__(save_dir, name)
 
     def render(self, history: Any) -> str:

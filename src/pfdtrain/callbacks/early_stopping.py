@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
@@ -32,7 +32,7 @@ class EarlyStopping(Callback):
     def __init__(
         self,
         monitor: str = "val_loss",
-        mode: str = "min",
+        mode: Literal["min", "max"] = "min",
         patience: int = 3,
         min_delta: float = 0.0,
         restore_best_weights: bool = False,
@@ -40,11 +40,14 @@ class EarlyStopping(Callback):
         verbose: bool = False,
     ) -> None:
         if not isinstance(monitor, str) or not monitor:
-            raise ConfigurationError(f"EarlyStopping(monitor=...) must be a metric name such as 'val_loss'; received {monitor!r}.")
+            raise ConfigurationError(
+                f"EarlyStopping(monitor=...) must be a metric name such as 'val_loss'; received {monitor!r}."
+            )
         self.mode = check_mode("EarlyStopping", mode)
         if not isinstance(patience, int) or isinstance(patience, bool) or patience < 0:
             raise ConfigurationError(f"EarlyStopping(patience=...) must be an int >= 0; received {patience!r}.")
-        if not isinstance(min_delta, (int, float)) or isinstance(min_delta, bool) or not min_delta >= 0 or math.isinf(min_delta):
+        numeric = isinstance(min_delta, (int, float)) and not isinstance(min_delta, bool)
+        if not numeric or not min_delta >= 0 or math.isinf(min_delta):
             raise ConfigurationError(
                 f"EarlyStopping(min_delta=...) must be a finite number >= 0 (the direction comes from mode); "
                 f"received {min_delta!r}."
@@ -94,7 +97,9 @@ class EarlyStopping(Callback):
     def on_fit_end(self, trainer: Trainer) -> None:
         if self.restore_best_weights and self.stopped_epoch is not None and self.best_weights is not None:
             _model(trainer).load_state_dict(self.best_weights)
-            self._say(trainer, f"EarlyStopping: restored the weights of the best {self.monitor} ({self.best_score:.6g}).")
+            self._say(
+                trainer, f"EarlyStopping: restored the weights of the best {self.monitor} ({self.best_score:.6g})."
+            )
 
     # ------------------------------------------------------------------ state
 

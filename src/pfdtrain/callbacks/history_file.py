@@ -22,7 +22,7 @@ class HistoryFileLogger(Callback):
     ``trainer.default_root_dir / "logs" / name``.
     """
 
-    def __init__(self, save_dir: str | os.PathLike | None, name: str) -> None:
+    def __init__(self, save_dir: str | os.PathLike[str] | None, name: str) -> None:
         _check_name(type(self).__name__, name)
         self.save_dir = Path(save_dir) if save_dir is not None else None
         self.name = name

@@ -23,7 +23,7 @@ class JSONLogger(HistoryFileLogger):
     ``trainer.default_root_dir / "logs" / name``.
     """
 
-    def __init__(self, save_dir: str | os.PathLike | None = None, name: str = "metrics.json") -> None:
+    def __init__(self, save_dir: str | os.PathLike[str] | None = None, name: str = "metrics.json") -> None:
         super().__init__(save_dir, name)
 
     def render(self, history: Any) -> str:

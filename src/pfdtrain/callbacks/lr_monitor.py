@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pfdtrain.callbacks.base import Callback
 from pfdtrain.errors import ConfigurationError
@@ -28,7 +28,7 @@ class LearningRateMonitor(Callback):
     device synchronisation.
     """
 
-    def __init__(self, logging_interval: str = "epoch", log_momentum: bool = False) -> None:
+    def __init__(self, logging_interval: Literal["epoch", "step"] = "epoch", log_momentum: bool = False) -> None:
         if logging_interval not in INTERVALS:
             raise ConfigurationError(
                 f"LearningRateMonitor(logging_interval={logging_interval!r}) is not valid; use 'epoch' or 'step'."
@@ -63,10 +63,11 @@ class LearningRateMonitor(Callback):
             self._record(trainer, step)
 
     def _record(self, trainer: Trainer, when: int) -> None:
-        if when == self._last_logged:
+        optimizer = trainer.optimizer
+        if when == self._last_logged or optimizer is None:
             return  # the same epoch/step again (a resumed epoch, several batches per step)
         self._last_logged = when
-        values = self.extract(trainer.optimizer)
+        values = self.extract(optimizer)
         trainer.callback_metrics.update(values)
         for name, value in values.items():
             target = self.momentums if name.startswith("momentum-") else self.lrs

@@ -101,7 +101,7 @@ class ProgressBar(Callback):
         info = "" if loss is None else f"loss={_fmt('loss', loss.item() if hasattr(loss, 'item') else loss)}"
         if self._progress is None:
             self._start_progress(completed=batch_idx + 1, info=info)
-        else:
+        elif self._train_task is not None:  # always, while a progress display is up
             self._progress.update(self._train_task, completed=batch_idx + 1, info=info, refresh=True)
 
     def on_validation_start(self, trainer: Trainer) -> None:
@@ -113,11 +113,10 @@ class ProgressBar(Callback):
         if now < self._next_refresh:
             return
         self._next_refresh = now + self.refresh_rate
-        if self._progress is None:
-            self._start_progress(completed=None, info="")
+        progress = self._progress if self._progress is not None else self._start_progress(completed=None, info="")
         if self._val_task is None:
-            self._val_task = self._progress.add_task("Validation", total=self._val_total, info="")
-        self._progress.update(self._val_task, completed=batch_idx + 1, refresh=True)
+            self._val_task = progress.add_task("Validation", total=self._val_total, info="")
+        progress.update(self._val_task, completed=batch_idx + 1, refresh=True)
 
     def on_validation_end(self, trainer: Trainer) -> None:
         if self._progress is not None and self._val_task is not None:
@@ -145,7 +144,7 @@ class ProgressBar(Callback):
 
     # ------------------------------------------------------------------ helpers
 
-    def _start_progress(self, completed: int | None, info: str) -> None:
+    def _start_progress(self, completed: int | None, info: str) -> Progress:
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -155,7 +154,7 @@ class ProgressBar(Callback):
             TimeRemainingColumn,
         )
 
-        self._progress = Progress(
+        progress = Progress(
             TextColumn("[progress.description]{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -166,10 +165,12 @@ class ProgressBar(Callback):
             auto_refresh=False,  # no refresh thread competing with the training loop
             transient=True,  # replaced by the summary line at the end of the epoch
         )
-        self._train_task = self._progress.add_task(
+        self._train_task = progress.add_task(
             self._title_text, total=self._total, completed=completed or 0, info=info
         )
-        self._progress.start()  # draws once
+        progress.start()  # draws once
+        self._progress = progress
+        return progress
 
     def _stop_progress(self) -> None:
         if self._progress is not None:
@@ -184,7 +185,9 @@ class ProgressBar(Callback):
         width = self.SUMMARY_BAR_WIDTH
         if self._total:
             filled = min(width, round(width * done / self._total))
-            bar = [("━" * filled, "green"), ("━" * (width - filled), "grey23"), f" {done}/{self._total}"]
+            bar: list[str | tuple[str, str]] = [
+                ("━" * filled, "green"), ("━" * (width - filled), "grey23"), f" {done}/{self._total}"
+            ]
         else:
             bar = [("━" * width, "green"), f" {done}"]
         return Text.assemble((self._title_text, "bold"), " ", *bar, " ", metrics, f" ({elapsed:.1f}s)")
@@ -202,7 +205,7 @@ def format_metrics(metrics: dict[str, Any]) -> str:
 
 
 def _fmt(name: str, value: Any) -> str:
-    if isinstance(value, bool) or isinstance(value, int):
+    if isinstance(value, (bool, int)):
         return str(value)
     try:
         value = float(value)

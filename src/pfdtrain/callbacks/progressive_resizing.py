@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pfdtrain.augment.resize import Resize
 from pfdtrain.callbacks.base import Callback
@@ -25,7 +25,8 @@ class ProgressiveResizing(Callback):
     def __init__(self, schedule: Sequence[tuple[int, int]], method: str = "interpolate") -> None:
         if not schedule or any(len(s) != 2 or s[0] < 1 or s[1] < 1 for s in schedule):
             raise ConfigurationError(
-                f"schedule must be a non-empty list of (length, epochs) pairs with positive values; received {schedule!r}."
+                "schedule must be a non-empty list of (length, epochs) pairs with positive values; "
+                f"received {schedule!r}."
             )
         self.schedule = [(int(length), int(epochs)) for length, epochs in schedule]
         self.method = method
@@ -60,6 +61,7 @@ class ProgressiveResizing(Callback):
 
     def on_train_epoch_start(self, trainer: Trainer) -> None:
         resize = Resize(self.length_at(trainer.current_epoch), self.method)
-        trainer.task.train_transform = resize
-        trainer.task.eval_transform = resize
+        task: Any = trainer.task  # any task with these two attributes (checked in on_fit_start)
+        task.train_transform = resize
+        task.eval_transform = resize
         trainer.callback_metrics["signal_length"] = float(resize.length)

@@ -4,25 +4,31 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pfdtrain.callbacks._utils import epoch_metrics
 from pfdtrain.callbacks.base import Callback
 from pfdtrain.errors import MissingExtraError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from torch.utils.tensorboard import SummaryWriter
+
     from pfdtrain.trainer.trainer import Trainer
 
 
 class TensorBoardLogger(Callback):
     """Write every epoch's metrics as scalars at ``step=epoch`` to ``save_dir / name``.
 
-    ``save_dir`` defaults to ``trainer.default_root_dir``. The library is imported here, in the
-    constructor, so a missing extra fails at once with the install command rather than after
-    the first epoch. Only the global-zero process writes.
+    ``save_dir`` defaults to ``trainer.default_root_dir``. The events are flushed at the end of
+    every epoch and the file is closed when fit() ends or fails. A resumed fit() (one that starts
+    at epoch ``n > 0``) writes into the same folder and tells TensorBoard to drop the steps
+    ``>= n`` that an interrupted run had logged after its checkpoint, so that every epoch shows
+    once. The library is imported here, in the constructor, so a missing extra fails at once
+    with the install command rather than after the first epoch. Only the global-zero process
+    writes.
     """
 
-    def __init__(self, save_dir: str | os.PathLike | None = None, name: str = "tensorboard") -> None:
+    def __init__(self, save_dir: str | os.PathLike[str] | None = None, name: str = "tensorboard") -> None:
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:
@@ -31,7 +37,7 @@ class TensorBoardLogger(Callback):
         self.save_dir = Path(save_dir) if save_dir is not None else None
         self.name = name
         self.log_dir: Path | None = None
-        self.writer: Any = None
+        self.writer: SummaryWriter | None = None
 
     @property
     def state_key(self) -> str:
@@ -39,9 +45,13 @@ class TensorBoardLogger(Callback):
 
     def on_fit_start(self, trainer: Trainer) -> None:
         if getattr(trainer, "is_global_zero", True) and self.writer is None:
-            root = self.save_dir if self.save_dir is not None else Path(getattr(trainer, "default_root_dir", "pfdtrain_runs"))
+            root = self.save_dir
+            if root is None:
+                root = Path(getattr(trainer, "default_root_dir", "pfdtrain_runs"))
             self.log_dir = root / self.name
-            self.writer = self._writer_cls(log_dir=str(self.log_dir))
+            start = int(getattr(trainer, "current_epoch", 0))
+            # purge_step: events at steps >= start in earlier files are orphans of a crashed run.
+            self.writer = self._writer_cls(log_dir=str(self.log_dir), purge_step=start if start > 0 else None)
 
     def on_train_epoch_end(self, trainer: Trainer) -> None:
         if self.writer is None:

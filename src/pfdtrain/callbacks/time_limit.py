@@ -79,7 +79,9 @@ class TimeLimit(Callback):
             trainer.should_stop = True
             self.stopped = True
             if getattr(trainer, "is_global_zero", True):
-                log.info("TimeLimit: %.1fs elapsed (limit %s); stopping training.", self.time_elapsed, self.max_duration)
+                log.info(
+                    "TimeLimit: %.1fs elapsed (limit %s); stopping training.", self.time_elapsed, self.max_duration
+                )
 
     def state_dict(self) -> dict[str, Any]:
         return {"time_elapsed": self.time_elapsed, "stopped": self.stopped}

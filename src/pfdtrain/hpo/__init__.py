@@ -19,12 +19,21 @@ from typing import TYPE_CHECKING
 from pfdtrain._lazy import lazy_exports
 
 if TYPE_CHECKING:  # pragma: no cover
-    from pfdtrain.hpo.defaults import default_search_space
-    from pfdtrain.hpo.distributions import loguniform, randint, uniform
-    from pfdtrain.hpo.estimator_search import BayesianSearch, EstimatorSearch, GridSearch, RandomSearch
-    from pfdtrain.hpo.pruning import OptunaPruning
-    from pfdtrain.hpo.space import KINDS, SearchSpace, suggest
-    from pfdtrain.hpo.study import objective_value, tune
+    # `import X as X`: re-exported for type checkers and IDEs; at run time __getattr__ loads them.
+    from pfdtrain.hpo.defaults import default_search_space as default_search_space
+    from pfdtrain.hpo.distributions import loguniform as loguniform
+    from pfdtrain.hpo.distributions import randint as randint
+    from pfdtrain.hpo.distributions import uniform as uniform
+    from pfdtrain.hpo.estimator_search import BayesianSearch as BayesianSearch
+    from pfdtrain.hpo.estimator_search import EstimatorSearch as EstimatorSearch
+    from pfdtrain.hpo.estimator_search import GridSearch as GridSearch
+    from pfdtrain.hpo.estimator_search import RandomSearch as RandomSearch
+    from pfdtrain.hpo.pruning import OptunaPruning as OptunaPruning
+    from pfdtrain.hpo.space import KINDS as KINDS
+    from pfdtrain.hpo.space import SearchSpace as SearchSpace
+    from pfdtrain.hpo.space import suggest as suggest
+    from pfdtrain.hpo.study import objective_value as objective_value
+    from pfdtrain.hpo.study import tune as tune
 
 _LAZY = {
     "tune": "pfdtrain.hpo.study",

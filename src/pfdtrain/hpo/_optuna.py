@@ -31,7 +31,7 @@ def import_optuna(feature: str = "pfdtrain.hpo") -> Any:
 def make_sampler(
     sampler: str | optuna.samplers.BaseSampler,
     seed: int | None,
-    grid: Mapping[str, list] | None = None,
+    grid: Mapping[str, list[Any]] | None = None,
 ) -> optuna.samplers.BaseSampler:
     """Sampler from a name (seeded with ``seed``) or a ready sampler instance (used as given).
 

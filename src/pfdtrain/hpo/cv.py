@@ -111,10 +111,12 @@ def make_folds(X: Any, y: Any, cv: int | Iterable[tuple[Any, Any]] = 5, X_val: A
         if X_val is None or y_val is None or len(X_val) != len(y_val):
             raise ConfigurationError("Give both X_val and y_val, with the same length.")
         return [lambda: (X, y, X_val, y_val)]
-    return [
-        (lambda tr=tr, te=te: (_take(X, tr), _take(y, tr), _take(X, te), _take(y, te)))
-        for tr, te in split_indices(y, cv)
-    ]
+    return [_fold(X, y, train, test) for train, test in split_indices(y, cv)]
+
+
+def _fold(X: Any, y: Any, train: np.ndarray, test: np.ndarray) -> Fold:
+    """One fold, split only when it is used."""
+    return lambda: (_take(X, train), _take(y, train), _take(X, test), _take(y, test))
 
 
 def _accuracy(estimator: Any, X: Any, y: Any) -> float:

@@ -16,7 +16,7 @@ from pfdtrain.hpo.distributions import randint, uniform
 
 __all__ = ["MODEL_NAMES", "SPACE_KINDS", "default_search_space"]
 
-_GRIDS: dict[str, dict[str, list]] = {
+_GRIDS: dict[str, dict[str, list[Any]]] = {
     "SVM": {
         "C": [0.1, 1, 10, 100],
         "gamma": [0.01, 0.1, 1, 10],

@@ -22,7 +22,7 @@ __all__ = ["LogUniform", "RandInt", "Uniform", "from_scipy", "loguniform", "rand
 def _number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         raise ConfigurationError(f"{name} must be a number; received {type(value).__name__} {value!r}.")
-    return value
+    return float(value)
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def from_scipy(frozen: Any) -> Uniform | RandInt | LogUniform:
             f"scipy.stats.{name} has no Optuna equivalent here; supported: uniform, randint, loguniform "
             "(or write the entry as ('float', low, high), ('int', low, high), ('log_float', low, high))."
         )
-    args = dict(zip(_SCIPY_ARGS[name], frozen.args))
+    args = dict(zip(_SCIPY_ARGS[name], frozen.args, strict=False))  # trailing loc/scale may be omitted
     args.update(frozen.kwds)
     if name == "uniform":
         return Uniform(args.get("loc", 0.0), args.get("scale", 1.0))

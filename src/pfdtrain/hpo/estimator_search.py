@@ -80,13 +80,13 @@ class EstimatorSearch:
 
     def fit(self, X: Any, y: Any, *, X_val: Any = None, y_val: Any = None) -> EstimatorSearch:
         """Run the study; with ``X_val``/``y_val`` each candidate is scored on them instead of CV."""
-        optuna = import_optuna(f"pfdtrain.hpo.{type(self).__name__}")
-        is_grid = self.sampler == "grid" or isinstance(self.sampler, optuna.samplers.GridSampler)
+        optuna_lib = import_optuna(f"pfdtrain.hpo.{type(self).__name__}")
+        is_grid = self.sampler == "grid" or isinstance(self.sampler, optuna_lib.samplers.GridSampler)
         if self.n_trials is None and self.timeout is None and not is_grid:
             raise ConfigurationError(f"{type(self).__name__} needs n_trials or timeout.")
         folds = _cv.make_folds(X, y, self.cv, X_val, y_val)
         grid = self.space.grid() if self.sampler == "grid" else None
-        study = optuna.create_study(direction="maximize", sampler=make_sampler(self.sampler, self.seed, grid))
+        study = optuna_lib.create_study(direction="maximize", sampler=make_sampler(self.sampler, self.seed, grid))
 
         def objective(trial: optuna.Trial) -> float:
             params = self.space.suggest(trial)
@@ -125,13 +125,13 @@ class EstimatorSearch:
             raise ConfigurationError(f"{type(self).__name__} has no best_estimator_: call fit() with refit=True.")
         return self.best_estimator_
 
-    def _ordered(self, trials: list) -> list:
+    def _ordered(self, trials: list[optuna.trial.FrozenTrial]) -> list[optuna.trial.FrozenTrial]:
         """Trials that scored every fold, in the order candidates are reported (trial order)."""
         return [t for t in trials if "test_scores" in t.user_attrs]
 
-    def _cv_results(self, trials: list) -> dict[str, list]:
+    def _cv_results(self, trials: list[optuna.trial.FrozenTrial]) -> dict[str, list[Any]]:
         params = [self.space.decode(t.params) for t in trials]
-        results: dict[str, list] = {"params": params}
+        results: dict[str, list[Any]] = {"params": params}
         for name in self.space:
             results[f"param_{name}"] = [p.get(name) for p in params]
         columns = [("test", "test_scores")] + ([("train", "train_scores")] if self.return_train_score else [])
@@ -165,7 +165,7 @@ class GridSearch(EstimatorSearch):
         super().__init__(estimator, param_grid, sampler="grid", **options)
         self.space.grid()  # refuse continuous entries now, not at fit
 
-    def _ordered(self, trials: list) -> list:
+    def _ordered(self, trials: list[optuna.trial.FrozenTrial]) -> list[optuna.trial.FrozenTrial]:
         grid = self.space.grid()
         names = sorted(grid)
         done = super()._ordered(trials)

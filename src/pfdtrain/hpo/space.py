@@ -51,15 +51,15 @@ class _Numeric:
             return trial.suggest_int(name, self.low, self.high, step=self.step or 1, log=self.log)
         return trial.suggest_float(name, self.low, self.high, step=self.step, log=self.log)
 
-    def grid(self, name: str) -> list:
-        if self.kind.endswith("int"):
-            return list(range(self.low, self.high + 1, self.step or 1))
+    def grid(self, name: str) -> list[float]:
+        if self.kind.endswith("int"):  # low, high and step are ints for these kinds (see _numeric)
+            return list(range(int(self.low), int(self.high) + 1, int(self.step or 1)))
         if self.step is None:
             raise ConfigurationError(
                 f"search space entry {name!r} ({self.kind!r} without a step) has no finite grid; "
                 "give grid search a list of values, e.g. [1e-3, 1e-2]."
             )
-        n = int(math.floor((self.high - self.low) / self.step + 1e-9))
+        n = math.floor((self.high - self.low) / self.step + 1e-9)
         return [self.low + i * self.step for i in range(n + 1)]
 
     def decode(self, value: Any) -> Any:
@@ -68,13 +68,13 @@ class _Numeric:
 
 @dataclass(frozen=True)
 class _Categorical:
-    choices: tuple
-    labels: tuple | None  # None: Optuna stores the choices themselves
+    choices: tuple[Any, ...]
+    labels: tuple[str, ...] | None  # None: Optuna stores the choices themselves
 
     def suggest(self, trial: Any, name: str) -> Any:
         return self.decode(trial.suggest_categorical(name, list(self.grid(name))))
 
-    def grid(self, name: str) -> list:
+    def grid(self, name: str) -> list[Any]:
         return list(self.labels if self.labels is not None else self.choices)
 
     def decode(self, value: Any) -> Any:
@@ -90,7 +90,7 @@ class _Distribution:
     def suggest(self, trial: Any, name: str) -> Any:
         return self.dist.suggest(trial, name)
 
-    def grid(self, name: str) -> list:
+    def grid(self, name: str) -> list[Any]:
         if hasattr(self.dist, "grid_values"):
             return list(self.dist.grid_values())
         raise ConfigurationError(
@@ -130,7 +130,7 @@ def _check_number(name: str, kind: str, value: Any, integer: bool) -> None:
         )
 
 
-def _parse_tuple(name: str, spec: tuple) -> Any:
+def _parse_tuple(name: str, spec: tuple[Any, ...]) -> Any:
     kind = spec[0] if spec else None
     if not isinstance(kind, str) or kind not in KINDS:
         raise ConfigurationError(
@@ -200,7 +200,7 @@ class SearchSpace(Mapping[str, Any]):
         """One ``trial.suggest_*`` call per entry, in the order given; real (decoded) values."""
         return {name: entry.suggest(trial, name) for name, entry in self._entries.items()}
 
-    def grid(self) -> dict[str, list]:
+    def grid(self) -> dict[str, list[Any]]:
         """The values ``optuna.samplers.GridSampler`` enumerates (labels for unstorable choices)."""
         return {name: entry.grid(name) for name, entry in self._entries.items()}
 

@@ -83,16 +83,16 @@ def tune(
     if not callable(build):
         raise ConfigurationError(f"build must be a function trial -> (trainer, train_loader, val_loader); "
                                  f"received {type(build).__name__}.")
-    optuna = import_optuna("pfdtrain.hpo.tune")
+    optuna_lib = import_optuna("pfdtrain.hpo.tune")
     parsed = SearchSpace(space) if space is not None else None
     grid = parsed.grid() if parsed is not None and sampler == "grid" else None
     if n_trials is None and timeout is None and sampler != "grid" and not isinstance(
-        sampler, optuna.samplers.GridSampler
+        sampler, optuna_lib.samplers.GridSampler
     ):
         raise ConfigurationError(
             "tune needs n_trials or timeout (only a grid sampler knows when it is done)."
         )
-    study = optuna.create_study(
+    study = optuna_lib.create_study(
         storage=storage,
         sampler=make_sampler(sampler, seed, grid),
         pruner=make_pruner(pruner),
@@ -164,7 +164,7 @@ def _attach_pruning(trainer: Trainer, trial: optuna.Trial, monitor: str) -> Optu
     """The trainer's own OptunaPruning for this trial, or a new one placed before checkpoint writers."""
     for cb in trainer.callbacks.of_type(OptunaPruning):
         if cb.trial is trial or getattr(cb.trial, "number", None) == trial.number:
-            return cb  # type: ignore[return-value]
+            return cb
     pruning = OptunaPruning(trial, monitor)
     callbacks = list(trainer.callbacks)
     writers = [i for i, cb in enumerate(callbacks) if getattr(cb, "writes_checkpoints", False)]

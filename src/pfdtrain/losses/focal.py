@@ -44,6 +44,8 @@ def focal_loss(
 class FocalLoss(nn.Module):
     """Module form of :func:`focal_loss`; ``alpha`` is an optional per-class weight vector."""
 
+    alpha: torch.Tensor | None  # a buffer: moves with the module and lives in its state_dict
+
     def __init__(
         self,
         alpha: torch.Tensor | Sequence[float] | None = None,

@@ -73,7 +73,9 @@ def per_class_from_confusion(cm: torch.Tensor, zero_division: float = 0.0) -> di
     }
 
 
-def average_from_confusion(cm: torch.Tensor, average: Average = "macro", zero_division: float = 0.0) -> dict[str, torch.Tensor]:
+def average_from_confusion(
+    cm: torch.Tensor, average: Average = "macro", zero_division: float = 0.0
+) -> dict[str, torch.Tensor]:
     """``accuracy`` (fraction), ``f1_score``, ``precision`` and ``recall`` averaged as sklearn does.
 
     ``macro`` averages over the classes that occur in targets or predictions, ``weighted`` weights
@@ -89,12 +91,11 @@ def average_from_confusion(cm: torch.Tensor, average: Average = "macro", zero_di
     if average == "micro":
         values = {"f1_score": accuracy, "precision": accuracy, "recall": accuracy}
     else:
-        if average == "macro":
-            weights = ((cm.sum(0) + cm.sum(1)) > 0).to(dtype)
-        else:
-            weights = stats["support"]
+        weights = ((cm.sum(0) + cm.sum(1)) > 0).to(dtype) if average == "macro" else stats["support"]
         norm = weights.sum()
-        values = {k: _ratio((stats[k] * weights).sum(), norm, zero_division) for k in ("f1_score", "precision", "recall")}
+        values = {
+            k: _ratio((stats[k] * weights).sum(), norm, zero_division) for k in ("f1_score", "precision", "recall")
+        }
     return {"accuracy": accuracy, **values}
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
@@ -17,8 +17,8 @@ OPTIMIZERS: dict[str, tuple[type[torch.optim.Optimizer], dict[str, Any]]] = {
 }
 
 
-def _accepted(cls: type) -> list[str]:
-    names = list(inspect.signature(cls.__init__).parameters)
+def _accepted(cls: type[torch.optim.Optimizer]) -> list[str]:
+    names = list(inspect.signature(cls).parameters)
     return [n for n in names if n not in ("self", "params")]
 
 
@@ -47,7 +47,8 @@ def create_optimizer(
             f"create_optimizer({key!r}) got unexpected keyword(s) {unknown}; {cls.__name__} accepts "
             f"{', '.join(accepted)}"
         )
-    return cls(params, lr=lr, weight_decay=weight_decay, **{**defaults, **kwargs})
+    build: Callable[..., torch.optim.Optimizer] = cls  # a subclass, called with its own keywords
+    return build(params, lr=lr, weight_decay=weight_decay, **{**defaults, **kwargs})
 
 
 def get_lr(optimizer: torch.optim.Optimizer, group: int = 0) -> float:

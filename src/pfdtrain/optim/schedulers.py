@@ -20,7 +20,7 @@ class _FactorLR(LRScheduler):
     def factor(self, step: int) -> float:
         raise NotImplementedError
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | torch.Tensor]:
         f = self.factor(self.last_epoch)
         return [base_lr * f for base_lr in self.base_lrs]
 
@@ -85,7 +85,7 @@ class PolynomialDecayLR(LRScheduler):
         self.end_lr = end_lr
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | torch.Tensor]:
         if self.last_epoch >= self.total_steps:
             return [self.end_lr for _ in self.base_lrs]
         decay = (1 - self.last_epoch / self.total_steps) ** self.power
@@ -112,7 +112,7 @@ class LinearWarmup(LRScheduler):
         self.after = after
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self) -> list[float]:
+    def get_lr(self) -> list[float | torch.Tensor]:
         if self.last_epoch < self.warmup_steps:
             return [base_lr * (self.last_epoch + 1) / self.warmup_steps for base_lr in self.base_lrs]
         if self.after is not None:

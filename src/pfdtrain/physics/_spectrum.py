@@ -6,6 +6,7 @@ from typing import Any
 
 import torch
 
+from pfdtrain.physics.bearing import BearingGeometry
 from pfdtrain.physics.signatures import SignatureTable, signature_table
 
 
@@ -50,9 +51,9 @@ class TableCache:
     """Signature tables per ``(top_k, device, dtype)``, built on first use (no buffers to move)."""
 
     def __init__(self) -> None:
-        self._tables: dict[tuple, SignatureTable] = {}
+        self._tables: dict[tuple[int, BearingGeometry, torch.device, torch.dtype], SignatureTable] = {}
 
-    def get(self, top_k: int, geometry, like: torch.Tensor) -> SignatureTable:
+    def get(self, top_k: int, geometry: BearingGeometry, like: torch.Tensor) -> SignatureTable:
         key = (top_k, geometry, like.device, like.dtype)
         table = self._tables.get(key)
         if table is None:
@@ -61,7 +62,9 @@ class TableCache:
         return table
 
 
-def lines_for(table: SignatureTable, shaft: torch.Tensor | float, num_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+def lines_for(
+    table: SignatureTable, shaft: torch.Tensor | float, num_classes: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Line frequencies ``[B|1, K, M]`` (``[K, M]`` for one shared speed) and their validity mask."""
     fixed, multiple, valid = table.fixed, table.multiple, table.valid
     if num_classes != fixed.shape[0]:

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Union
+from typing import TypeAlias, overload
 
 import torch
 
-Number = Union[float, int]
-TensorOrNumber = Union[torch.Tensor, float, int]
+Number: TypeAlias = float | int
+TensorOrNumber: TypeAlias = torch.Tensor | float | int
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,22 @@ def _check_positive(name: str, value: TensorOrNumber) -> None:
             raise ValueError(f"{name} must be positive (found non-positive values)")
     elif value <= 0:
         raise ValueError(f"{name} must be positive, got {value}")
+
+
+@overload
+def sommerfeld_number(
+    load: torch.Tensor, rpm: TensorOrNumber, viscosity: TensorOrNumber, geometry: BearingGeometry = ...
+) -> torch.Tensor: ...
+@overload
+def sommerfeld_number(
+    load: TensorOrNumber, rpm: torch.Tensor, viscosity: TensorOrNumber, geometry: BearingGeometry = ...
+) -> torch.Tensor: ...
+@overload
+def sommerfeld_number(
+    load: TensorOrNumber, rpm: TensorOrNumber, viscosity: torch.Tensor, geometry: BearingGeometry = ...
+) -> torch.Tensor: ...
+@overload
+def sommerfeld_number(load: Number, rpm: Number, viscosity: Number, geometry: BearingGeometry = ...) -> float: ...
 
 
 def sommerfeld_number(

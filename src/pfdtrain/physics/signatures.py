@@ -62,7 +62,8 @@ def _combine(name: str, *components: FaultSignature) -> FaultSignature:
     return FaultSignature(name, tuple(lines), "combined")
 
 
-FAULT_SIGNATURES: tuple[FaultSignature, ...] = _BASE + (
+FAULT_SIGNATURES: tuple[FaultSignature, ...] = (
+    *_BASE,
     _combine("combined_misalign_imbalance", _BASE[1], _BASE[2]),
     _combine("combined_wear_lube", _BASE[6], _BASE[4]),
     _combine("combined_cavit_jeu", _BASE[5], _BASE[3]),

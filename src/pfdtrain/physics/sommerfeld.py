@@ -9,14 +9,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pfdtrain.physics.bearing import SKF_6205, BearingGeometry, sommerfeld_number
+from pfdtrain.physics.bearing import SKF_6205, BearingGeometry, TensorOrNumber, sommerfeld_number
 
 DEFAULT_LOAD = 500.0
 DEFAULT_RPM = 3600.0
 DEFAULT_VISCOSITY = 0.03
 
 
-def expected_severity(s: torch.Tensor, thresholds=(0.1, 1.0), levels=(3.0, 1.5, 0.5)) -> torch.Tensor:
+def expected_severity(
+    s: torch.Tensor,
+    thresholds: tuple[float, float] = (0.1, 1.0),
+    levels: tuple[float, float, float] = (3.0, 1.5, 0.5),
+) -> torch.Tensor:
     """``levels[0]`` if ``S < thresholds[0]``, ``levels[1]`` if below ``thresholds[1]``, else ``levels[2]``."""
     return torch.where(s < thresholds[0], levels[0], torch.where(s < thresholds[1], levels[1], levels[2])).to(s.dtype)
 
@@ -54,8 +58,14 @@ class SommerfeldConsistencyLoss(nn.Module):
                              dtype=predicted_severity.dtype)
         return F.softmax(predicted_severity, dim=1) @ steps
 
-    def forward(self, predicted_severity: torch.Tensor, load=None, rpm=None, viscosity=None) -> torch.Tensor:
-        def tensor(value, default):
+    def forward(
+        self,
+        predicted_severity: torch.Tensor,
+        load: TensorOrNumber | None = None,
+        rpm: TensorOrNumber | None = None,
+        viscosity: TensorOrNumber | None = None,
+    ) -> torch.Tensor:
+        def tensor(value: TensorOrNumber | None, default: float) -> torch.Tensor:
             value = default if value is None else value
             if isinstance(value, torch.Tensor):
                 return value

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pfdtrain.plugins.base import AccumulationPlugin
 
 
@@ -13,5 +15,5 @@ class GradientAccumulation(AccumulationPlugin):
     schedulers and step-based callbacks count optimizer steps, not batches.
     """
 
-    def __init__(self, k: int, partial_window: str = "step") -> None:
+    def __init__(self, k: int, partial_window: Literal["step", "drop"] = "step") -> None:
         super().__init__(k, partial_window)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, ContextManager
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 
@@ -46,7 +46,7 @@ class Plugin:
     def on_after_optimizer_step(self, trainer: Trainer) -> None:
         """The optimizer stepped and gradients were cleared (weight averaging acts here)."""
 
-    def evaluation_context(self, trainer: Trainer) -> ContextManager[Any]:
+    def evaluation_context(self, trainer: Trainer) -> contextlib.AbstractContextManager[object]:
         """Context around validation/test/predict (EMA swaps its weights in here)."""
         return contextlib.nullcontext()
 
@@ -65,7 +65,7 @@ class PrecisionPlugin(Plugin):
     #: Name written to the checkpoint config ("32", "16-mixed", "bf16-mixed").
     precision: str = "32"
 
-    def autocast(self) -> ContextManager[Any]:
+    def autocast(self) -> contextlib.AbstractContextManager[object]:
         return contextlib.nullcontext()
 
     def backward(self, loss: torch.Tensor) -> None:
@@ -94,7 +94,7 @@ class AccumulationPlugin(Plugin):
 
     role = "accumulation"
 
-    def __init__(self, accumulate_grad_batches: int = 1, partial_window: str = "step") -> None:
+    def __init__(self, accumulate_grad_batches: int = 1, partial_window: Literal["step", "drop"] = "step") -> None:
         from pfdtrain.errors import ConfigurationError
 
         if not isinstance(accumulate_grad_batches, int) or isinstance(accumulate_grad_batches, bool) \

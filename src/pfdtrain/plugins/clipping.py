@@ -39,7 +39,7 @@ class GradientClipping(Plugin):
             return
         if self.max_norm is not None:
             trainer.grad_norm = torch.nn.utils.clip_grad_norm_(params, self.max_norm, self.norm_type)
-        else:
+        elif self.max_value is not None:  # exactly one of the two is set (checked in __init__)
             grads = [p.grad for p in params]
             trainer.grad_norm = torch.nn.utils.get_total_norm(grads, self.norm_type)
             torch.nn.utils.clip_grad_value_(params, self.max_value)

@@ -40,7 +40,7 @@ class DDP(DistributedPlugin):
         self.shuffle_seed = shuffle_seed
         self.ddp_kwargs = ddp_kwargs
         self._initialised_here = False
-        self._samplers: list[DistributedSampler] = []
+        self._samplers: list[DistributedSampler[Any]] = []
 
     def setup(self, trainer: Trainer) -> None:
         if not dist.is_available():
@@ -80,7 +80,7 @@ class DDP(DistributedPlugin):
         from torch.utils.data import RandomSampler
 
         shuffle = shuffle and isinstance(loader.sampler, RandomSampler)
-        sampler = DistributedSampler(
+        sampler: DistributedSampler[Any] = DistributedSampler(
             loader.dataset, num_replicas=self.world_size, rank=self.rank, shuffle=shuffle,
             seed=self.shuffle_seed, drop_last=False,
         )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -68,7 +68,9 @@ class GradientCheckpointing(Plugin):
             original = module.forward
 
             @functools.wraps(original)
-            def forward(*args: Any, _original=original, _module=module, **kwargs: Any) -> Any:
+            def forward(
+                *args: Any, _original: Callable[..., Any] = original, _module: nn.Module = module, **kwargs: Any
+            ) -> Any:
                 if _module.training and torch.is_grad_enabled():
                     return checkpoint(_original, *args, use_reentrant=False, **kwargs)
                 return _original(*args, **kwargs)

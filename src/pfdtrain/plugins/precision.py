@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from typing import TYPE_CHECKING, Any, ContextManager
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -72,7 +72,7 @@ class MixedPrecision(PrecisionPlugin):
     def dtype(self) -> torch.dtype | None:
         return {"16-mixed": torch.float16, "bf16-mixed": torch.bfloat16}.get(self.precision)
 
-    def autocast(self) -> ContextManager[Any]:
+    def autocast(self) -> contextlib.AbstractContextManager[object]:
         if self.dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(device_type=self.device_type, dtype=self.dtype)

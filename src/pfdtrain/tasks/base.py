@@ -35,7 +35,10 @@ def move_to_device(obj: Any, device: torch.device, non_blocking: bool = False) -
         return type(obj)([move_to_device(v, device, non_blocking) for v in obj])
     if isinstance(obj, Mapping):
         moved = {k: move_to_device(v, device, non_blocking) for k, v in obj.items()}
-        return moved if type(obj) is dict else type(obj)(moved)
+        if type(obj) is dict:
+            return moved
+        mapping_type: Any = type(obj)  # a Mapping subclass rebuilt from a dict, e.g. OrderedDict
+        return mapping_type(moved)
     if isinstance(obj, tuple) and hasattr(obj, "_fields"):  # namedtuple
         return type(obj)(*(move_to_device(v, device, non_blocking) for v in obj))
     if isinstance(obj, (list, tuple)):

@@ -44,7 +44,7 @@ class ClassificationTask(Task):
         #: Applied to the inputs of validation/test/predict batches (resizing, normalisation...).
         self.eval_transform = eval_transform
 
-    def split_batch(self, batch: Any) -> tuple[Any, torch.Tensor, tuple]:
+    def split_batch(self, batch: Any) -> tuple[Any, torch.Tensor, tuple[Any, ...]]:
         """Return ``(inputs, targets, extra)``; raise a BatchStructureError naming what was received."""
         if type(batch) in (list, tuple) and len(batch) >= 2:  # the common case, checked cheaply
             return batch[0], batch[1], tuple(batch[2:])
@@ -68,10 +68,10 @@ class ClassificationTask(Task):
             "return (signal, label) pairs, or give the Trainer a Task that understands this batch."
         )
 
-    def forward(self, model: nn.Module, inputs: Any, extra: tuple) -> torch.Tensor:
+    def forward(self, model: nn.Module, inputs: Any, extra: tuple[Any, ...]) -> torch.Tensor:
         return model(inputs)
 
-    def _step(self, model: nn.Module, batch: Any, transform: Callable | None = None) -> StepOutput:
+    def _step(self, model: nn.Module, batch: Any, transform: Callable[[Any], Any] | None = None) -> StepOutput:
         inputs, targets, extra = self.split_batch(batch)
         if transform is not None:
             inputs = transform(inputs)

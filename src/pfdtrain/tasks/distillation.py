@@ -57,11 +57,11 @@ class DistillationTask(ClassificationTask):
             return
         training, flags = self._saved
         self.teacher.train(training)
-        for p, flag in zip(self.teacher.parameters(), flags):
+        for p, flag in zip(self.teacher.parameters(), flags, strict=True):
             p.requires_grad_(flag)
         self._saved = None
 
-    def _step(self, model: nn.Module, batch: Any, transform: Callable | None = None) -> StepOutput:
+    def _step(self, model: nn.Module, batch: Any, transform: Callable[[Any], Any] | None = None) -> StepOutput:
         inputs, targets, extra = self.split_batch(batch)
         if transform is not None:
             inputs = transform(inputs)
@@ -76,4 +76,6 @@ class DistillationTask(ClassificationTask):
                 value = parts[key]
                 metrics[key] = value.detach() if isinstance(value, torch.Tensor) else torch.tensor(float(value))
         metrics["acc"] = (student_logits.detach().argmax(dim=1) == targets).float().mean()
-        return StepOutput(loss=loss, batch_size=student_logits.shape[0], metrics=metrics, outputs=student_logits.detach())
+        return StepOutput(
+            loss=loss, batch_size=student_logits.shape[0], metrics=metrics, outputs=student_logits.detach()
+        )

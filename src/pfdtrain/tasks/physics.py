@@ -91,7 +91,9 @@ class PhysicsInformedTask(ClassificationTask):
             if not callable(fn):
                 raise ConfigurationError(f"physics loss {name!r} is not callable; received {type(fn).__name__}.")
             self.physics_losses[name] = (fn, float(weight))
-        self.schedule = schedule if isinstance(schedule, LambdaSchedule) else LambdaSchedule("constant", float(schedule))
+        if not isinstance(schedule, LambdaSchedule):
+            schedule = LambdaSchedule("constant", float(schedule))
+        self.schedule = schedule
         self.metadata_keys = tuple(metadata_keys)
         self.pass_metadata_to_model = pass_metadata_to_model
         self.current_lambda = 0.0 if self.schedule.kind != "constant" else float(self.schedule.max_value)
@@ -107,7 +109,7 @@ class PhysicsInformedTask(ClassificationTask):
     def on_train_epoch_start(self, trainer: Trainer) -> None:
         self.current_lambda = self.schedule.value(trainer.current_epoch, trainer.max_epochs)
 
-    def metadata(self, extra: tuple) -> dict[str, torch.Tensor] | None:
+    def metadata(self, extra: tuple[Any, ...]) -> dict[str, torch.Tensor] | None:
         if not extra:
             return None
         first = extra[0]
@@ -122,13 +124,13 @@ class PhysicsInformedTask(ClassificationTask):
             )
         return meta or None
 
-    def forward(self, model: nn.Module, inputs: Any, extra: tuple) -> torch.Tensor:
+    def forward(self, model: nn.Module, inputs: Any, extra: tuple[Any, ...]) -> torch.Tensor:
         meta = self.metadata(extra)
         if meta is not None and self.pass_metadata_to_model:
             return model(inputs, meta)
         return model(inputs)
 
-    def _step(self, model: nn.Module, batch: Any, transform: Callable | None = None) -> StepOutput:
+    def _step(self, model: nn.Module, batch: Any, transform: Callable[[Any], Any] | None = None) -> StepOutput:
         inputs, targets, extra = self.split_batch(batch)
         if transform is not None:
             inputs = transform(inputs)

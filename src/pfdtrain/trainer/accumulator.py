@@ -67,7 +67,7 @@ class MetricAccumulator:
         if reduce is not None:
             table = reduce(table)
         means = (table[0] / table[1]).tolist()
-        return dict(zip(keys, means))
+        return dict(zip(keys, means, strict=True))
 
     @property
     def num_batches(self) -> int:

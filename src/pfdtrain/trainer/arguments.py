@@ -17,7 +17,7 @@ from pfdtrain.plugins.base import Plugin
 
 
 def unknown_argument_error(cls: type, unknown: dict[str, Any]) -> ConfigurationError:
-    valid = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "unknown")]
+    valid = [p for p in inspect.signature(cls).parameters if p not in ("self", "unknown")]
     parts = []
     for name in unknown:
         close = difflib.get_close_matches(name, valid, n=1)
@@ -86,7 +86,9 @@ def check_loader(name: str, loader: Any) -> None:
 
 def on_device(model: nn.Module, device: torch.device) -> bool:
     """True when every parameter and buffer already lives on ``device`` (``.to`` would be a no-op)."""
-    index = device.index if device.index is not None else (torch.cuda.current_device() if device.type == "cuda" else None)
+    index = device.index
+    if index is None and device.type == "cuda":
+        index = torch.cuda.current_device()
     for tensor in itertools.chain(model.parameters(), model.buffers()):
         if tensor.device.type != device.type or (index is not None and tensor.device.index != index):
             return False

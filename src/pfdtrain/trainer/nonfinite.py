@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import torch
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from pfdtrain.trainer.trainer import Trainer
 
 NONFINITE_POLICIES = ("raise", "skip", "stop", "ignore")
+NonFinitePolicy: TypeAlias = Literal["raise", "skip", "stop", "ignore"]
 
 
 def check_policy(policy: str) -> str:

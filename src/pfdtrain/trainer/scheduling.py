@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, Protocol, TypeAlias
 
 import torch
 from torch.optim.lr_scheduler import ReduceLROnPlateau
@@ -13,11 +13,30 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 from pfdtrain.errors import ConfigurationError
 
 INTERVALS = ("epoch", "step")
+Interval: TypeAlias = Literal["epoch", "step"]
+
+
+class LRSchedulerLike(Protocol):
+    """What the Trainer needs of a scheduler: ``step()`` (``ReduceLROnPlateau.step(metric)``
+    included) and a state that checkpoints save and restore. Every torch scheduler has these."""
+
+    def step(self, *args: Any, **kwargs: Any) -> object: ...
+
+    def state_dict(self) -> dict[str, Any]: ...
+
+    def load_state_dict(self, state_dict: dict[str, Any], /) -> None: ...
+
+
+#: What ``Trainer(scheduler=...)`` takes: a scheduler, a factory ``f(optimizer) -> scheduler``, or a
+#: dict ``{"scheduler": ..., "interval": "epoch"|"step", "monitor": name, "frequency": n}``.
+SchedulerLike: TypeAlias = (
+    LRSchedulerLike | Callable[[torch.optim.Optimizer], LRSchedulerLike] | Mapping[str, Any]
+)
 
 
 @dataclass
 class SchedulerConfig:
-    scheduler: Any
+    scheduler: LRSchedulerLike
     interval: str = "epoch"
     monitor: str | None = None
     frequency: int = 1
@@ -53,7 +72,7 @@ class SchedulerConfig:
 
 
 def build_scheduler_config(
-    scheduler: Any,
+    scheduler: SchedulerLike | None,
     optimizer: torch.optim.Optimizer,
     interval: str,
     monitor: str | None,
@@ -61,27 +80,29 @@ def build_scheduler_config(
     """Accept a scheduler, a factory ``f(optimizer)``, or a dict ``{"scheduler", "interval", "monitor"}``."""
     if scheduler is None:
         return None
-    if isinstance(scheduler, Mapping):
-        unknown = set(scheduler) - {"scheduler", "interval", "monitor", "frequency"}
-        if unknown or "scheduler" not in scheduler:
+    # Checked as it goes: a dict unwrapped, a factory called, then an object with step().
+    candidate: Any = scheduler
+    if isinstance(candidate, Mapping):
+        unknown = set(candidate) - {"scheduler", "interval", "monitor", "frequency"}
+        if unknown or "scheduler" not in candidate:
             raise ConfigurationError(
                 f"A scheduler dict needs the key 'scheduler' and may have 'interval', 'monitor', "
-                f"'frequency'; received keys {sorted(scheduler)}."
+                f"'frequency'; received keys {sorted(candidate)}."
             )
-        interval = scheduler.get("interval", interval)
-        monitor = scheduler.get("monitor", monitor)
-        frequency = scheduler.get("frequency", 1)
-        scheduler = scheduler["scheduler"]
+        interval = candidate.get("interval", interval)
+        monitor = candidate.get("monitor", monitor)
+        frequency = candidate.get("frequency", 1)
+        candidate = candidate["scheduler"]
     else:
         frequency = 1
-    if callable(scheduler) and not hasattr(scheduler, "step"):
-        scheduler = _call_factory(scheduler, optimizer)
-    if not hasattr(scheduler, "step"):
+    if callable(candidate) and not hasattr(candidate, "step"):
+        candidate = _call_factory(candidate, optimizer)
+    if not hasattr(candidate, "step"):
         raise ConfigurationError(
             f"scheduler must be a torch LR scheduler, a function optimizer -> scheduler, or a dict "
-            f"{{'scheduler': ..., 'interval': 'epoch'|'step'}}; received {type(scheduler).__name__}."
+            f"{{'scheduler': ..., 'interval': 'epoch'|'step'}}; received {type(candidate).__name__}."
         )
-    if getattr(scheduler, "optimizer", optimizer) is not optimizer:
+    if getattr(candidate, "optimizer", optimizer) is not optimizer:
         raise ConfigurationError(
             "The scheduler was built for a different optimizer than the one the Trainer uses. "
             "Pass a factory (lambda opt: torch.optim.lr_scheduler.StepLR(opt, 10)) so the Trainer "
@@ -93,7 +114,7 @@ def build_scheduler_config(
         )
     if not isinstance(frequency, int) or frequency < 1:
         raise ConfigurationError(f"scheduler frequency must be an int >= 1; received {frequency!r}.")
-    return SchedulerConfig(scheduler, interval=interval, monitor=monitor, frequency=frequency)
+    return SchedulerConfig(candidate, interval=interval, monitor=monitor, frequency=frequency)
 
 
 def _call_factory(factory: Callable[[torch.optim.Optimizer], Any], optimizer: torch.optim.Optimizer) -> Any:

@@ -27,8 +27,8 @@ from pfdtrain.tasks.classification import ClassificationTask
 from pfdtrain.trainer import arguments, checkpointing
 from pfdtrain.trainer.accumulator import MetricAccumulator
 from pfdtrain.trainer.devices import resolve_device
-from pfdtrain.trainer.nonfinite import NonFiniteGuard
-from pfdtrain.trainer.scheduling import SchedulerConfig, build_scheduler_config
+from pfdtrain.trainer.nonfinite import NonFiniteGuard, NonFinitePolicy
+from pfdtrain.trainer.scheduling import Interval, SchedulerConfig, SchedulerLike, build_scheduler_config
 
 OptimizerLike = torch.optim.Optimizer | Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
 DEFAULT_MAX_EPOCHS = 1000
@@ -69,8 +69,8 @@ class Trainer:
         model: nn.Module,
         optimizer: OptimizerLike | None = None,
         *,
-        scheduler: Any = None,
-        scheduler_interval: str = "epoch",
+        scheduler: SchedulerLike | None = None,
+        scheduler_interval: Interval = "epoch",
         scheduler_monitor: str | None = None,
         task: Task | None = None,
         plugins: Sequence[Plugin] = (),
@@ -81,7 +81,7 @@ class Trainer:
         seed: int | None = None,
         default_root_dir: str | Path = "pfdtrain_runs",
         enable_progress_bar: bool = True,
-        on_nonfinite: str = "raise",
+        on_nonfinite: NonFinitePolicy = "raise",
         check_val_every_n_epoch: int = 1,
         log_every_n_steps: int = 50,
         **unknown: Any,
@@ -177,7 +177,9 @@ class Trainer:
     def lr(self) -> float | None:
         return self.optimizer.param_groups[0]["lr"] if self.optimizer else None
 
-    def fit(self, train_loader: Iterable, val_loader: Iterable | None = None, ckpt_path: str | Path | None = None) -> History:
+    def fit(
+        self, train_loader: Iterable[Any], val_loader: Iterable[Any] | None = None, ckpt_path: str | Path | None = None
+    ) -> History:
         """Train until ``max_epochs``/``max_steps`` or ``should_stop``; resume from ``ckpt_path``."""
         self._setup("fit", train_loader, val_loader)
         if ckpt_path is not None:
@@ -185,8 +187,10 @@ class Trainer:
         elif self.seed is not None:
             seed_everything(self.seed)
         self.should_stop = False
+        optimizer = self.optimizer
+        assert optimizer is not None  # built by _setup("fit")
         if not self._legacy_windows:
-            self.optimizer.zero_grad(set_to_none=True)  # stale gradients must not enter step 1
+            optimizer.zero_grad(set_to_none=True)  # stale gradients must not enter step 1
         with self._guard():
             self.callbacks.call("on_fit_start", self)  # hook: on_fit_start
             while not self._finished():
@@ -194,7 +198,7 @@ class Trainer:
             self.callbacks.call("on_fit_end", self)  # hook: on_fit_end
         return self.history
 
-    def run_training_epoch(self, loader: Iterable) -> dict[str, float]:
+    def run_training_epoch(self, loader: Iterable[Any]) -> dict[str, float]:
         """One pass of training batches over ``loader``; returns ``train_*`` means.
 
         Batch-level hooks and plugins run; epoch hooks, validation, epoch-interval schedulers,
@@ -214,26 +218,26 @@ class Trainer:
         reduce = self.distributed.reduce_sums if self.distributed else None
         return {f"train_{k}": v for k, v in self._train_metrics.compute(reduce).items()}
 
-    def evaluate(self, loader: Iterable, prefix: str = "val") -> dict[str, float]:
+    def evaluate(self, loader: Iterable[Any], prefix: str = "val") -> dict[str, float]:
         """Validation/test pass without set-up, for code that drives epochs itself."""
         if self.stage is None:
             self._setup("validate", None, loader)
         return self._evaluate(loader, prefix)
 
-    def validate(self, loader: Iterable) -> dict[str, float]:
+    def validate(self, loader: Iterable[Any]) -> dict[str, float]:
         """Run the validation step over ``loader``; returns ``val_*`` epoch means."""
         self._setup("validate", None, loader)
         with self._guard():
             return self._evaluate(loader, "val")
 
-    def test(self, loader: Iterable) -> dict[str, float]:
+    def test(self, loader: Iterable[Any]) -> dict[str, float]:
         """Like :meth:`validate`, with ``test_*`` names."""
         self._setup("test", None, None)
         with self._guard():
             return self._evaluate(loader, "test")
 
     @torch.no_grad()
-    def predict(self, loader: Iterable) -> torch.Tensor | list[Any]:
+    def predict(self, loader: Iterable[Any]) -> torch.Tensor | list[Any]:
         """Outputs of the task's predict step; concatenated when every batch gives a tensor."""
         self._setup("predict", None, None)
         outputs: list[Any] = []
@@ -407,7 +411,8 @@ class Trainer:
         if sched is not None and sched.interval == "step" and self.global_step % sched.frequency == 0:
             metrics = {}
             if sched.is_plateau:
-                metrics = {"train_loss_step": float(self.last_step_output.loss.detach()) if self.last_step_output else math.nan}
+                last = self.last_step_output
+                metrics = {"train_loss_step": float(last.loss.detach()) if last else math.nan}
             sched.step(metrics)
         if self.global_step % self.log_every_n_steps == 0:
             self._nonfinite.flush(self)
@@ -463,7 +468,7 @@ class Trainer:
         self._epoch_finished = False
 
     @torch.no_grad()
-    def _evaluate(self, loader: Iterable, prefix: str) -> dict[str, float]:
+    def _evaluate(self, loader: Iterable[Any], prefix: str) -> dict[str, float]:
         was_training = self.model.training
         self.model.eval()
         acc = MetricAccumulator()
