@@ -83,6 +83,21 @@ class LegacyLoader:
     def is_package(fullname):
         return fullname in PACKAGES
 
+    @staticmethod
+    def get_code(fullname):
+        """What ``python -m training.<module>`` (or ``runpy``) runs: the legacy module's
+        ``if __name__ == "__main__":`` block as its compat adapter reproduces it
+        (``_legacy_main``), after the adapter's import; nothing more where legacy had no block."""
+        if role(fullname) != "module":
+            return None
+        short = fullname.rpartition(".")[2]
+        source = (
+            "import importlib\n"
+            f"_adapter = importlib.import_module('pfdtrain.compat.{short}')\n"
+            "getattr(_adapter, '_legacy_main', lambda: None)()\n"
+        )
+        return compile(source, f"<pfdtrain legacy shim for {fullname}>", "exec")
+
 
 LOADER = LegacyLoader()
 

@@ -17,18 +17,26 @@ to the loaded history); leftover accumulated gradients are neither applied nor c
 
 from __future__ import annotations
 
-import logging
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from pfdtrain.compat import _bridge as B
+from pfdtrain.compat._legacy_names import Dict, GradScaler, List, Optional, Tuple, autocast, get_logger, tqdm
+from pfdtrain.compat.cnn_losses import create_criterion
 
-__all__ = ["CNNTrainer", "test_cnn_trainer"]
+__all__ = [
+    "CNNTrainer", "test_cnn_trainer",
+    # module-level names of the legacy module (served as training.cnn_trainer.<name>)
+    "DataLoader", "Dict", "GradScaler", "List", "Optional", "Path", "Tuple", "autocast", "create_criterion",
+    "get_logger", "logger", "nn", "np", "time", "torch", "tqdm",
+]
 
-logger = logging.getLogger("training.cnn_trainer")
+logger = get_logger("training.cnn_trainer")
 
 #: Legacy evaluated the default device once, at import.
 _DEFAULT_DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
@@ -54,8 +62,8 @@ class CNNTrainer:
         self.max_grad_norm = max_grad_norm
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self.mixed_precision = mixed_precision
-        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else None
-        self.scaler = B.new_grad_scaler() if mixed_precision else None
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
+        self.scaler = GradScaler() if mixed_precision else None
         self.current_epoch = 0
         self.best_val_loss = float("inf")
         self.best_val_acc = 0.0
@@ -65,15 +73,25 @@ class CNNTrainer:
     # ---------------------------------------------------------------- legacy API
 
     def train_epoch(self) -> dict[str, float]:
-        metrics = self._core().run_training_epoch(self.train_loader)
-        return {"loss": B.require(metrics, "train_loss"), "accuracy": 100.0 * B.require(metrics, "train_acc")}
+        loader = self._bar(self.train_loader, "Train")
+        metrics = self._core().run_training_epoch(loader)
+        out = {"loss": B.require(metrics, "train_loss"), "accuracy": 100.0 * B.require(metrics, "train_acc")}
+        loader.postfix({"loss": f"{out['loss']:.4f}", "acc": f"{out['accuracy']:.2f}%"})
+        return out
 
     def validate_epoch(self) -> dict[str, float]:
         if self.val_loader is None:
             return {}
-        metrics = self._core().evaluate(self.val_loader)
+        loader = self._bar(self.val_loader, "Val")
+        metrics = self._core().evaluate(loader)
         self.model.eval()
-        return {"loss": B.require(metrics, "val_loss"), "accuracy": 100.0 * B.require(metrics, "val_acc")}
+        out = {"loss": B.require(metrics, "val_loss"), "accuracy": 100.0 * B.require(metrics, "val_acc")}
+        loader.postfix({"loss": f"{out['loss']:.4f}", "acc": f"{out['accuracy']:.2f}%"})
+        return out
+
+    def _bar(self, loader, kind):
+        """Legacy's per-epoch ``tqdm`` bar (this module's global, read when the epoch starts)."""
+        return B.ProgressLoader(loader, lambda it: tqdm(it, desc=f"Epoch {self.current_epoch + 1} [{kind}]"))
 
     def fit(self, num_epochs: int, save_best: bool = True, verbose: bool = True) -> dict[str, list]:
         logger.info(f"Starting training for {num_epochs} epochs")
@@ -90,7 +108,11 @@ class CNNTrainer:
         def end(core, epoch):
             self._fit_epoch_end(core, epoch, num_epochs, save_best, verbose, timer["t"], timer.pop("metrics", None))
 
-        bridge = B.EpochBridge(start, end, loaders=lambda: (self.train_loader, self.val_loader))
+        def loaders():
+            val = self._bar(self.val_loader, "Val") if self.val_loader is not None else None
+            return self._bar(self.train_loader, "Train"), val
+
+        bridge = B.EpochBridge(start, end, loaders=loaders)
         self._core(max_epochs=num_epochs, callbacks=[bridge]).fit(self.train_loader, self.val_loader)
         logger.info("Training complete!")
         if self.best_val_acc > 0:
@@ -180,6 +202,9 @@ class CNNTrainer:
 
     def _autocast_enabled(self, training: bool) -> bool:
         return bool(self.mixed_precision)
+
+    def _autocast(self):
+        return autocast()  # this module's global (legacy: torch.cuda.amp.autocast)
 
     def _amp_in_step(self) -> bool:
         return bool(self.mixed_precision) and self.scaler is not None

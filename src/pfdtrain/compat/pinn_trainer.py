@@ -17,18 +17,46 @@ uses the first sample's rpm, fails with ``KeyError`` for predicted classes 8-10 
 
 from __future__ import annotations
 
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from pfdtrain.compat import _bridge as B
-from pfdtrain.compat.physics_loss_functions import PhysicalConstraintLoss
+from pfdtrain.compat._legacy_names import (
+    NUM_CLASSES,
+    SIGNAL_LENGTH,
+    Callable,
+    Dict,
+    List,
+    Optional,
+    Tuple,
+    get_logger,
+    tqdm,
+)
+from pfdtrain.compat.physics_loss_functions import (
+    FrequencyConsistencyLoss,
+    PhysicalConstraintLoss,
+    SommerfeldConsistencyLoss,
+    TemporalSmoothnessLoss,
+)
 from pfdtrain.compat.trainer import Trainer, TrainingState
 from pfdtrain.tasks.base import StepOutput
 
-__all__ = ["PINNTrainer", "PINNTrainingState"]
+__all__ = [
+    "PINNTrainer", "PINNTrainingState",
+    # module-level names of the legacy module (served as training.pinn_trainer.<name>)
+    "NUM_CLASSES", "SIGNAL_LENGTH", "Callable", "DataLoader", "Dict", "FrequencyConsistencyLoss", "List",
+    "Optional", "Path", "PhysicalConstraintLoss", "SommerfeldConsistencyLoss", "TemporalSmoothnessLoss", "Trainer",
+    "TrainingState", "Tuple", "logger", "nn", "np", "sys", "time", "torch", "tqdm",
+]
+
+logger = get_logger("training.pinn_trainer")
 
 
 class PINNTrainingState(TrainingState):
@@ -84,7 +112,8 @@ class PINNTrainer(Trainer):
         self.sample_rate = sample_rate
         self.metadata_keys = metadata_keys or ["rpm", "load", "viscosity"]
         self.current_lambda_physics = 0.0 if adaptive_lambda else lambda_physics
-        self.physics_loss_fn = PhysicalConstraintLoss(lambda_freq, lambda_sommerfeld, lambda_temporal, sample_rate)
+        self.physics_loss_fn = PhysicalConstraintLoss(lambda_freq=lambda_freq, lambda_sommerfeld=lambda_sommerfeld,
+                                                      lambda_temporal=lambda_temporal, sample_rate=sample_rate)
         self.state = PINNTrainingState()
 
     # ---------------------------------------------------------------- legacy API
@@ -181,3 +210,12 @@ class PINNTrainer(Trainer):
 
     def _make_task(self) -> B.LegacyTask:
         return _PinnTask(self)
+
+    def _bar(self, loader: Any, kind: str) -> B.ProgressLoader:
+        def make(it: Any) -> Any:
+            desc = f"Epoch {self.state.epoch + 1} [{kind}]"
+            if kind == "Train":
+                desc += f" λ={self.current_lambda_physics:.3f}"
+            return tqdm(it, desc=desc, leave=False)
+
+        return B.ProgressLoader(loader, make)

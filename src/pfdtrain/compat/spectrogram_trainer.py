@@ -16,17 +16,38 @@ and validates on the first validation loader only.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from pfdtrain.compat import _bridge as B
-from pfdtrain.compat.trainer import Trainer
+from pfdtrain.compat._legacy_names import (
+    NUM_CLASSES,
+    SIGNAL_LENGTH,
+    Callable,
+    Dict,
+    List,
+    Optional,
+    get_logger,
+    tqdm,
+)
+from pfdtrain.compat.trainer import Trainer, TrainingState
 from pfdtrain.plugins.base import Plugin, PrecisionPlugin
 from pfdtrain.tasks.base import StepOutput
 
-__all__ = ["MultiTFRTrainer", "SpectrogramTrainer"]
+__all__ = [
+    "MultiTFRTrainer", "SpectrogramTrainer",
+    # module-level names of the legacy module (served as training.spectrogram_trainer.<name>)
+    "NUM_CLASSES", "SIGNAL_LENGTH", "Callable", "DataLoader", "Dict", "List", "Optional", "Path", "Trainer",
+    "TrainingState", "logger", "nn", "np", "sys", "torch", "tqdm",
+]
+
+logger = get_logger("training.spectrogram_trainer")
 
 
 class SpectrogramTrainer(Trainer):
@@ -90,19 +111,28 @@ class SpectrogramTrainer(Trainer):
     def _train_transform(self):
         return self.apply_specaugment
 
+    def _bar(self, loader: Any, kind: str) -> B.ProgressLoader:
+        if kind != "Train":  # validation is the inherited Trainer's, with that module's bar
+            return super()._bar(loader, kind)
+        return B.ProgressLoader(loader, lambda it: tqdm(it, desc=f"Epoch {self.state.epoch + 1} [Train]", leave=False))
+
 
 # ------------------------------------------------------------------------------------ MultiTFR
 
 
 class _TfrBatches:
-    """The training loaders one after another, as ``(tfr, batch index in its loader, batch)``."""
+    """The training loaders one after another, as ``(tfr, batch index in its loader, batch)``,
+    each through its own legacy progress bar (``Epoch n [TFR]``)."""
 
-    def __init__(self, loaders: dict) -> None:
+    def __init__(self, loaders: dict, owner: Any = None) -> None:
         self.loaders = loaders
+        self.owner = owner
 
     def __iter__(self):
         for tfr, loader in self.loaders.items():
-            for index, batch in enumerate(loader):
+            bar = loader if self.owner is None else tqdm(
+                loader, desc=f"Epoch {self.owner.state.epoch + 1} [{tfr.upper()}]", leave=False)
+            for index, batch in enumerate(bar):
                 yield tfr, index, batch
 
     def __len__(self) -> int:
@@ -168,18 +198,23 @@ class MultiTFRTrainer(SpectrogramTrainer):
     """Trains one model on several time-frequency representations, one loader each, per epoch."""
 
     def __init__(self, model, train_loaders, val_loaders=None, tfr_weights=None, **kwargs):
-        train_loader = next(iter(train_loaders.values()))
-        val_loader = next(iter(val_loaders.values())) if val_loaders else None
-        super().__init__(model, train_loader, val_loader, **kwargs)
+        train_loader = list(train_loaders.values())[0]
+        val_loader = list(val_loaders.values())[0] if val_loaders else None
+        super().__init__(model=model, train_loader=train_loader, val_loader=val_loader, **kwargs)
         self.train_loaders = train_loaders
-        self.val_loaders = val_loaders
-        weights = tfr_weights if tfr_weights is not None else dict.fromkeys(train_loaders, 1.0)
+        self.val_loaders = val_loaders or {}
+        weights = tfr_weights or dict.fromkeys(train_loaders.keys(), 1.0)
         total = sum(weights.values())
         self.tfr_weights = {name: w / total for name, w in weights.items()}
         self._tfr_step_now = True
 
     def _train_source(self):
-        return _TfrBatches(self.train_loaders)
+        return _TfrBatches(self.train_loaders, self)
+
+    def _bar(self, loader: Any, kind: str) -> Any:
+        if isinstance(loader, _TfrBatches):  # one bar per TFR loader, made inside
+            return loader
+        return super()._bar(loader, kind)
 
     def _train_metrics(self, core_metrics: dict) -> dict[str, float]:
         losses = {f"{t}_loss": B.require(core_metrics, f"train_{t}_loss") for t in self.train_loaders}

@@ -11,13 +11,35 @@ fields never change; the model is left in ``eval()`` mode after a validation pas
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from pfdtrain.compat import _bridge as B
+from pfdtrain.compat._legacy_names import (
+    NUM_CLASSES,
+    SIGNAL_LENGTH,
+    Callable,
+    Dict,
+    GradScaler,
+    List,
+    Optional,
+    get_logger,
+    tqdm,
+)
 
-__all__ = ["Trainer", "TrainingState"]
+__all__ = [
+    "Trainer", "TrainingState",
+    # module-level names of the legacy module (served as training.trainer.<name>)
+    "NUM_CLASSES", "SIGNAL_LENGTH", "Callable", "DataLoader", "Dict", "List", "Optional", "Path", "logger",
+    "nn", "time", "torch", "tqdm",
+]
+
+logger = get_logger("training.trainer")
 
 
 class TrainingState:
@@ -53,22 +75,28 @@ class Trainer:
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self.max_grad_norm = max_grad_norm
         self.mixed_precision = mixed_precision
-        self.scaler = B.new_grad_scaler() if mixed_precision else None
         self.state = TrainingState()
+        self.scaler = GradScaler() if mixed_precision else None
 
     # ---------------------------------------------------------------- legacy API
 
     def train_epoch(self) -> dict[str, float]:
         core = self._core()
-        return self._train_metrics(core.run_training_epoch(self._train_source()))
+        loader = self._bar(self._train_source(), "Train")
+        out = self._train_metrics(core.run_training_epoch(loader))
+        B.postfix(loader, {"loss": out["train_loss"], "acc": out["train_acc"]})
+        return out
 
     def validate_epoch(self) -> dict[str, float]:
         if self.val_loader is None:
             return {}
         core = self._core()
-        metrics = core.evaluate(self.val_loader)
+        loader = self._bar(self.val_loader, "Val")
+        metrics = core.evaluate(loader)
         self.model.eval()
-        return self._val_metrics(metrics, validated=True)
+        out = self._val_metrics(metrics, validated=True)
+        B.postfix(loader, {"loss": out["val_loss"], "acc": out["val_acc"]})
+        return out
 
     def fit(self, num_epochs: int) -> None:
         print(f"Starting training for {num_epochs} epochs...")
@@ -133,7 +161,12 @@ class Trainer:
         return self.train_loader
 
     def _loaders(self) -> tuple[Any, Any]:
-        return self._train_source(), self.val_loader
+        val = self._bar(self.val_loader, "Val") if self.val_loader is not None else None
+        return self._bar(self._train_source(), "Train"), val
+
+    def _bar(self, loader: Any, kind: str) -> B.ProgressLoader:
+        """Legacy's per-epoch ``tqdm(loader, desc=..., leave=False)`` (this module's global)."""
+        return B.ProgressLoader(loader, lambda it: tqdm(it, desc=f"Epoch {self.state.epoch + 1} [{kind}]", leave=False))
 
     def _train_transform(self):
         """Per-batch change of training inputs after the device move (SpectrogramTrainer: SpecAugment)."""
@@ -141,6 +174,9 @@ class Trainer:
 
     def _autocast_enabled(self, training: bool) -> bool:
         return bool(self.mixed_precision)
+
+    def _autocast(self) -> Any:
+        return B.legacy_autocast(True)
 
     def _amp_in_step(self) -> bool:
         return bool(self.mixed_precision) and self.scaler is not None

@@ -1,0 +1,100 @@
+"""Objects the legacy modules imported at module level and that are not plain library imports.
+
+Each compat adapter binds them under the legacy name (``from ... import GradScaler``), the shims
+serve them as ``training.<module>.<name>`` (``pfdtrain.legacy_map.MODULE_GLOBALS``), and the
+adapter calls them through its own global, so a ``mock.patch`` of the legacy name takes effect:
+
+* ``GradScaler`` / ``autocast``: legacy imported the ``torch.cuda.amp`` classes, deprecated
+  (a ``FutureWarning`` per use) in the torch this project pins. The stand-ins take the same
+  arguments and build the ``torch.amp`` objects for CUDA; without CUDA they are disabled silently
+  (torch's own disabling notice is not repeated).
+* ``tqdm``: ``tqdm.tqdm`` when installed; else :func:`no_progress_bar` (legacy failed to import).
+* ``get_logger``: the legacy ``utils.logging.get_logger`` returned ``logging.getLogger(name)``.
+* ``NUM_CLASSES`` / ``SIGNAL_LENGTH``: the legacy ``utils.constants`` values.
+* The ``typing`` names (``Optional``, ``Dict``, ...) are ``typing``'s own objects, bound here so
+  that each adapter's import list reads like legacy's.
+"""
+
+from __future__ import annotations
+
+import logging
+import typing
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import torch
+
+from pfdtrain.physics.constants import NUM_CLASSES, SIGNAL_LENGTH
+
+__all__ = [
+    "NUM_CLASSES",
+    "SIGNAL_LENGTH",
+    "Any",
+    "Callable",
+    "Dict",
+    "GradScaler",
+    "Iterable",
+    "List",
+    "Optional",
+    "Tuple",
+    "autocast",
+    "get_logger",
+    "no_progress_bar",
+    "tqdm",
+]
+
+Optional = typing.Optional
+Dict = typing.Dict  # noqa: UP006 - the legacy modules bound typing.Dict itself (served as training.<m>.Dict)
+List = typing.List  # noqa: UP006 - as above
+Tuple = typing.Tuple  # noqa: UP006 - as above
+Callable = typing.Callable
+
+
+def get_logger(name: str) -> logging.Logger:
+    """``logging.getLogger(name)``: what the legacy ``utils.logging.get_logger`` returned."""
+    return logging.getLogger(name)
+
+
+class GradScaler(torch.amp.GradScaler):
+    """``torch.cuda.amp.GradScaler(init_scale, growth_factor, backoff_factor, growth_interval,
+    enabled)`` without its deprecation warning: a CUDA ``torch.amp.GradScaler``, disabled where
+    CUDA is missing (as torch disables it there)."""
+
+    def __init__(self, init_scale: float = 2.0**16, growth_factor: float = 2.0, backoff_factor: float = 0.5,
+                 growth_interval: int = 2000, enabled: bool = True) -> None:
+        super().__init__("cuda", init_scale=init_scale, growth_factor=growth_factor, backoff_factor=backoff_factor,
+                         growth_interval=growth_interval, enabled=enabled and torch.cuda.is_available())
+
+
+class autocast(torch.amp.autocast):  # noqa: N801 - the legacy name of the torch.cuda.amp class
+    """``torch.cuda.amp.autocast(enabled, dtype, cache_enabled)`` without its deprecation
+    warning: CUDA autocast, a no-op where CUDA is missing."""
+
+    def __init__(self, enabled: bool = True, dtype: torch.dtype = torch.float16, cache_enabled: bool = True) -> None:
+        super().__init__("cuda", dtype=dtype, enabled=enabled and torch.cuda.is_available(),
+                         cache_enabled=cache_enabled)
+
+
+class no_progress_bar:  # noqa: N801 - stands in for the tqdm class
+    """``tqdm(iterable, **kwargs)`` where tqdm is not installed: iterates, shows nothing."""
+
+    def __init__(self, iterable: Iterable[Any] | None = None, *args: Any, **kwargs: Any) -> None:
+        self.iterable = iterable if iterable is not None else ()
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.iterable)
+
+    def __len__(self) -> int:
+        return len(self.iterable)  # type: ignore[arg-type]  # as tqdm: only when the iterable has one
+
+    def set_postfix(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+try:
+    from tqdm import tqdm
+except ImportError:  # tqdm is not a pfdtrain dependency; legacy needed it
+    tqdm = no_progress_bar  # type: ignore[misc,assignment]  # same call shape, no display
