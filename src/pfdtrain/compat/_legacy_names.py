@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import typing
-from collections.abc import Iterable, Iterator
+import collections.abc as abc
 from typing import Any
 
 import torch
@@ -39,7 +39,9 @@ __all__ = [
     "Tuple",
     "autocast",
     "get_logger",
+    "legacy_model",
     "no_progress_bar",
+    "small_signal_cnn",
     "tqdm",
 ]
 
@@ -48,6 +50,7 @@ Dict = typing.Dict  # noqa: UP006 - the legacy modules bound typing.Dict itself 
 List = typing.List  # noqa: UP006 - as above
 Tuple = typing.Tuple  # noqa: UP006 - as above
 Callable = typing.Callable
+Iterable = typing.Iterable  # noqa: UP006 - as above
 
 
 def get_logger(name: str) -> logging.Logger:
@@ -78,10 +81,10 @@ class autocast(torch.amp.autocast):  # noqa: N801 - the legacy name of the torch
 class no_progress_bar:  # noqa: N801 - stands in for the tqdm class
     """``tqdm(iterable, **kwargs)`` where tqdm is not installed: iterates, shows nothing."""
 
-    def __init__(self, iterable: Iterable[Any] | None = None, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, iterable: abc.Iterable[Any] | None = None, *args: Any, **kwargs: Any) -> None:
         self.iterable = iterable if iterable is not None else ()
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> abc.Iterator[Any]:
         return iter(self.iterable)
 
     def __len__(self) -> int:
@@ -98,3 +101,24 @@ try:
     from tqdm import tqdm
 except ImportError:  # tqdm is not a pfdtrain dependency; legacy needed it
     tqdm = no_progress_bar  # type: ignore[misc,assignment]  # same call shape, no display
+
+
+def legacy_model(module: str, name: str, stand_in: Callable[[], Any], **kwargs: Any) -> Any:
+    """``name(**kwargs)`` from the legacy repository's ``module`` (``models.cnn.cnn_1d``) when it is
+    importable, as the legacy self-tests and ``__main__`` blocks imported it; otherwise
+    ``stand_in()``, a small model of the same interface, so they also run on pfdtrain alone."""
+    import importlib
+
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except ImportError:
+        return stand_in()
+    return cls(**kwargs)
+
+
+def small_signal_cnn(num_classes: int = NUM_CLASSES) -> torch.nn.Module:
+    """A tiny 1-D CNN for ``[B, 1, L]`` signals: the stand-in for the legacy CNN1D / HybridPINN."""
+    from torch import nn
+
+    return nn.Sequential(nn.AvgPool1d(64), nn.Conv1d(1, 8, kernel_size=7, padding=3), nn.ReLU(), nn.BatchNorm1d(8),
+                         nn.AdaptiveAvgPool1d(1), nn.Flatten(), nn.Linear(8, num_classes))

@@ -14,9 +14,12 @@ import random
 
 import numpy as np
 import torch
+import torch.nn.functional as F  # noqa: N812 - the legacy module-level name
+from torch import nn
 
 from pfdtrain.augment import functional as K
 from pfdtrain.augment.adversarial import fgsm
+from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, Callable, List, Optional, Tuple, get_logger
 
 __all__ = [
     "AutoAugment",
@@ -29,7 +32,12 @@ __all__ = [
     "gaussian_noise_augmentation",
     "time_masking",
     "time_shift",
+    # module-level names of the legacy module (served as training.advanced_augmentation.<name>)
+    "NUM_CLASSES", "SIGNAL_LENGTH", "Callable", "F", "List", "Optional", "Tuple", "logger", "nn", "np", "random",
+    "torch",
 ]
+
+logger = get_logger("training.advanced_augmentation")
 
 
 def _mixed_labels(label1, label2, lam):
@@ -87,26 +95,33 @@ _DEFAULT_POLICY = [
 
 
 class AutoAugment:
-    def __init__(self, policy=None):
+    def __init__(self, policy: Optional[list] = None) -> None:
         self.policy = policy if policy is not None else [list(p) for p in _DEFAULT_POLICY]
+        self.operations = {
+            "gaussian_noise": self._apply_noise,
+            "amplitude_scale": self._apply_scale,
+            "time_shift": self._apply_shift,
+            "time_mask": self._apply_mask,
+        }
 
-    def _apply(self, name, signal, magnitude):
-        if name == "gaussian_noise":
-            return gaussian_noise_augmentation(signal, noise_std=magnitude)
-        if name == "amplitude_scale":
-            return amplitude_scaling(signal, scale_range=(1 - magnitude, 1 + magnitude))
-        if name == "time_shift":
-            return time_shift(signal, shift_max=int(magnitude))
-        if name == "time_mask":
-            return time_masking(signal, mask_param=int(magnitude))
-        return signal
-
-    def __call__(self, signal):
+    def __call__(self, signal: torch.Tensor) -> torch.Tensor:
         sub_policy = random.choice(self.policy)
         for name, prob, magnitude in sub_policy:
             if random.random() < prob:
-                signal = self._apply(name, signal, magnitude)
+                signal = self.operations[name](signal, magnitude)  # unknown name: KeyError, as legacy
         return signal
+
+    def _apply_noise(self, signal: torch.Tensor, magnitude: float) -> torch.Tensor:
+        return gaussian_noise_augmentation(signal, noise_std=magnitude)
+
+    def _apply_scale(self, signal: torch.Tensor, magnitude: float) -> torch.Tensor:
+        return amplitude_scaling(signal, scale_range=(1.0 - magnitude, 1.0 + magnitude))
+
+    def _apply_shift(self, signal: torch.Tensor, magnitude: float) -> torch.Tensor:
+        return time_shift(signal, shift_max=int(magnitude))
+
+    def _apply_mask(self, signal: torch.Tensor, magnitude: float) -> torch.Tensor:
+        return time_masking(signal, mask_param=int(magnitude), num_masks=1)
 
 
 class MixupAugmentation:
@@ -126,8 +141,10 @@ class CompositeAugmentation:
         self.use_autoaugment = use_autoaugment
         self.cutmix_prob = cutmix_prob
         self.cutmix_alpha = cutmix_alpha
-        self.autoaugment = AutoAugment()
-        self.mixup = MixupAugmentation(alpha=mixup_alpha)
+        if use_autoaugment:  # legacy built each helper only when it was switched on
+            self.autoaugment = AutoAugment()
+        if use_mixup:
+            self.mixup = MixupAugmentation(alpha=mixup_alpha)
 
     def __call__(self, signals, labels):
         if self.use_autoaugment:
@@ -138,3 +155,22 @@ class CompositeAugmentation:
             index = torch.randperm(signals.shape[0])
             signals, labels = self.mixup(signals, signals[index], labels, labels[index])
         return signals, labels
+
+
+def _legacy_main() -> None:
+    """``python -m training.advanced_augmentation``: legacy's demo on 4 random signals."""
+    print("Testing advanced augmentation techniques...")
+    signals = torch.randn(4, 1, 10240)
+    labels = torch.randint(0, 11, (4,))
+    print(f"\nOriginal shape: {signals.shape}")
+    print("\nTesting CutMix...")
+    mixed_signals, mixed_labels = cutmix_batch(signals, labels, alpha=1.0, prob=1.0)
+    print(f"CutMix output: {mixed_signals.shape}, {mixed_labels.shape}")
+    print("\nTesting Time Masking...")
+    print(f"Time masking output: {time_masking(signals, mask_param=1000, num_masks=2).shape}")
+    print("\nTesting AutoAugment...")
+    print(f"AutoAugment output: {AutoAugment()(signals).shape}")
+    print("\nTesting Composite Augmentation...")
+    aug_signals, aug_labels = CompositeAugmentation()(signals, labels)
+    print(f"Composite output: {aug_signals.shape}, {aug_labels.shape}")
+    print("\n✓ All augmentation tests passed!")

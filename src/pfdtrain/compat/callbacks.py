@@ -19,9 +19,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+from torch import nn
 
 from pfdtrain.callbacks.base import Callback as CoreCallback
+from pfdtrain.compat._legacy_names import Callable, Dict, Optional, get_logger
 
 __all__ = [
     "Callback",
@@ -33,7 +36,12 @@ __all__ = [
     "TensorBoardLogger",
     "adapt_callback",
     "is_legacy_callback",
+    # module-level names of the legacy module (served as training.callbacks.<name>)
+    "Callable", "Dict", "Optional", "Path", "logger", "nn", "np", "torch",
 ]
+
+#: Legacy training.callbacks printed and had no logger; clients use one under this module's name.
+logger = get_logger("training.callbacks")
 
 
 class Callback:

@@ -11,13 +11,23 @@ once per epoch and saves nothing. For new code: ``pfdtrain.tasks.DistillationTas
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+import torch.nn.functional as F  # noqa: N812 - the legacy module-level name
 from torch import nn
+from torch.utils.data import DataLoader
 
 from pfdtrain.compat import _bridge as B
+from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, Dict, Optional, Tuple, get_logger
 from pfdtrain.losses.distillation import HARD_LOSSES, distillation_loss
 
-__all__ = ["DistillationLoss", "DistillationTrainer", "compare_teacher_student"]
+__all__ = [
+    "DistillationLoss", "DistillationTrainer", "compare_teacher_student",
+    # module-level names of the legacy module (served as training.knowledge_distillation.<name>)
+    "NUM_CLASSES", "SIGNAL_LENGTH", "DataLoader", "Dict", "F", "Optional", "Tuple", "logger", "nn", "np", "torch",
+]
+
+logger = get_logger("training.knowledge_distillation")
 
 
 class DistillationLoss(nn.Module):
@@ -133,3 +143,50 @@ def compare_teacher_student(teacher_model, student_model, test_loader, device="c
         "student_params": student_params,
         "compression_ratio": teacher_params / student_params,
     }
+
+
+#: The example legacy printed for ``python -m training.knowledge_distillation`` (its text, verbatim).
+_USAGE = "\n".join([
+    '',
+    '    # Create teacher and student models',
+    '    teacher = create_resnet50_1d(num_classes=NUM_CLASSES)',
+    '    student = create_resnet18_1d(num_classes=NUM_CLASSES)',
+    '',
+    '    # Load pre-trained teacher',
+    "    teacher.load_state_dict(torch.load('teacher_model.pth'))",
+    '',
+    '    # Setup distillation',
+    '    criterion = DistillationLoss(temperature=4.0, alpha=0.7)',
+    '    optimizer = torch.optim.Adam(student.parameters(), lr=0.001)',
+    '',
+    '    trainer = DistillationTrainer(',
+    '        teacher_model=teacher,',
+    '        student_model=student,',
+    '        criterion=criterion,',
+    '        optimizer=optimizer,',
+    "        device='cuda'",
+    '    )',
+    '',
+    '    # Train student with distillation',
+    '    history = trainer.train(',
+    '        train_loader=train_loader,',
+    '        val_loader=val_loader,',
+    '        epochs=50',
+    '    )',
+    '',
+    '    # Compare teacher vs student',
+    '    comparison = compare_teacher_student(',
+    "        teacher, student, test_loader, device='cuda'",
+    '    )',
+    '    print(f"Teacher accuracy: {comparison[\'teacher_accuracy\']:.2f}%")',
+    '    print(f"Student accuracy: {comparison[\'student_accuracy\']:.2f}%")',
+    '    print(f"Compression ratio: {comparison[\'compression_ratio\']:.1f}×")',
+    '    ',
+])
+
+
+def _legacy_main() -> None:
+    """``python -m training.knowledge_distillation``: legacy printed a usage example."""
+    print('Knowledge Distillation Framework')
+    print("\nExample usage:")
+    print(_USAGE)

@@ -8,12 +8,21 @@ returns the per-sample vector; ``compute_class_weights`` gives absent classes ``
 
 from __future__ import annotations
 
+import torch
+import torch.nn.functional as F  # noqa: N812 - the legacy module-level name
 from torch import nn
 
+from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, Optional, get_logger
 from pfdtrain.losses import PhysicsInformedLoss, focal_loss, label_smoothing_cross_entropy
 from pfdtrain.losses import compute_class_weights as _class_weights
 
-__all__ = ["FocalLoss", "LabelSmoothingCrossEntropy", "PhysicsInformedLoss", "compute_class_weights"]
+__all__ = [
+    "FocalLoss", "LabelSmoothingCrossEntropy", "PhysicsInformedLoss", "compute_class_weights",
+    # module-level names of the legacy module (served as training.losses.<name>)
+    "NUM_CLASSES", "SIGNAL_LENGTH", "F", "Optional", "logger", "nn", "torch",
+]
+
+logger = get_logger("training.losses")
 
 
 def _legacy_reduction(reduction: str) -> str:

@@ -10,11 +10,18 @@ behaviour (``docs/compatibility.md``): default ``device='cuda'``; ``_backward_pa
 from __future__ import annotations
 
 import torch
+from torch import nn
 
-from pfdtrain.compat import _bridge as B
+from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, GradScaler, Optional, autocast, get_logger
 from pfdtrain.compat.trainer import Trainer
 
-__all__ = ["MixedPrecisionTrainer", "check_mixed_precision_support", "enable_mixed_precision"]
+__all__ = [
+    "MixedPrecisionTrainer", "check_mixed_precision_support", "enable_mixed_precision",
+    # module-level names of the legacy module (served as training.mixed_precision.<name>)
+    "NUM_CLASSES", "SIGNAL_LENGTH", "GradScaler", "Optional", "Trainer", "autocast", "logger", "nn", "torch",
+]
+
+logger = get_logger("training.mixed_precision")
 
 
 class MixedPrecisionTrainer(Trainer):
@@ -24,7 +31,7 @@ class MixedPrecisionTrainer(Trainer):
                  callbacks=None, gradient_accumulation_steps=1, max_grad_norm=1.0, grad_scaler=None):
         super().__init__(model, train_loader, val_loader, optimizer, criterion, device, callbacks,
                          gradient_accumulation_steps, max_grad_norm, mixed_precision=True)
-        self.scaler = grad_scaler or B.new_grad_scaler()
+        self.scaler = GradScaler() if grad_scaler is None else grad_scaler  # this module's GradScaler
 
     def _backward_pass(self, loss, optimizer):
         self.scaler.scale(loss).backward()

@@ -14,11 +14,17 @@ configure them to give the legacy values, quirks included (``docs``: known defec
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
 import torch
+import torch.nn.functional as F  # noqa: N812 - the legacy module-level name
 from torch import nn
 
 from pfdtrain import physics as _core
+from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, Dict, Optional, Tuple, get_logger
+from pfdtrain.compat._legacy_physics import BearingDynamics, FaultSignatureDatabase
 from pfdtrain.physics.constants import FAULT_CLASSES, NOMINAL_RPM, SAMPLING_RATE
 from pfdtrain.physics.signatures import FAULT_SIGNATURES, NOISE_LEVELS
 
@@ -32,7 +38,12 @@ __all__ = [
     "frequency_consistency_loss",
     "sommerfeld_consistency_loss",
     "temporal_smoothness_loss",
+    # module-level names of the legacy module (served as training.physics_loss_functions.<name>)
+    "NUM_CLASSES", "SIGNAL_LENGTH", "BearingDynamics", "Dict", "F", "FaultSignatureDatabase", "Optional", "Tuple",
+    "logger", "nn", "np", "os", "sys", "torch",
 ]
+
+logger = get_logger("training.physics_loss_functions")
 
 #: Classes legacy had a signature for; 8-10 (combined faults) raised KeyError.
 _LEGACY_CLASSES = 8
@@ -49,6 +60,8 @@ def _first_combined(classes: torch.Tensor) -> int | None:
 class FrequencyConsistencyLoss(_core.FrequencyConsistencyLoss):
     def __init__(self, sample_rate=SAMPLING_RATE, n_fft=2048, top_k=5, tolerance=0.1):
         super().__init__(sample_rate, n_fft, top_k, tolerance, mode="hard", normalize="top_k")
+        self.signature_db = FaultSignatureDatabase()
+        self.bearing_dynamics = BearingDynamics()
 
     def forward(self, signal, predictions, metadata=None):
         rpm = NOMINAL_RPM
@@ -67,6 +80,7 @@ class FrequencyConsistencyLoss(_core.FrequencyConsistencyLoss):
 class SpectralDistanceLoss(_core.SpectralDistanceLoss):
     def __init__(self, sample_rate=SAMPLING_RATE, n_fft=2048):
         super().__init__(sample_rate, n_fft, mode="hard", top_k=10)
+        self.signature_db = FaultSignatureDatabase()
 
     def forward(self, signal, predictions, metadata=None):
         rpm = NOMINAL_RPM
@@ -93,6 +107,7 @@ class SpectralDistanceLoss(_core.SpectralDistanceLoss):
 class SommerfeldConsistencyLoss(_core.SommerfeldConsistencyLoss):
     def __init__(self):
         super().__init__(mode="hard")
+        self.bearing_dynamics = BearingDynamics()
 
     def forward(self, predicted_severity, metadata):
         return super().forward(
@@ -150,3 +165,36 @@ def sommerfeld_consistency_loss(predicted_severity, metadata):
 
 def temporal_smoothness_loss(predictions_sequence):
     return TemporalSmoothnessLoss()(predictions_sequence)
+
+
+def _legacy_main() -> None:
+    """``python -m training.physics_loss_functions``: legacy's check of each loss on random data."""
+    print("=" * 60)
+    print("Physics Loss Functions - Validation")
+    print("=" * 60)
+    batch_size, signal_length, num_classes = 4, 10240, NUM_CLASSES
+    signal = torch.randn(batch_size, 1, signal_length)
+    predictions = torch.randn(batch_size, num_classes)
+    metadata = {
+        "rpm": torch.tensor([3600.0] * batch_size),
+        "load": torch.tensor([500.0] * batch_size),
+        "viscosity": torch.tensor([0.03] * batch_size),
+    }
+    print("\nTesting Frequency Consistency Loss:")
+    freq_loss = FrequencyConsistencyLoss(sample_rate=20480, n_fft=2048)(signal, predictions, metadata)
+    print(f"   Loss value: {freq_loss.item():.4f}")
+    print("\nTesting Sommerfeld Consistency Loss:")
+    severity_preds = torch.randn(batch_size, 4)
+    print(f"   Loss value: {SommerfeldConsistencyLoss()(severity_preds, metadata).item():.4f}")
+    print("\nTesting Temporal Smoothness Loss:")
+    pred_sequence = torch.randn(10, batch_size, num_classes)
+    print(f"   Loss value: {TemporalSmoothnessLoss()(pred_sequence).item():.4f}")
+    print("\nTesting Combined Physics Loss:")
+    combined = PhysicalConstraintLoss(lambda_freq=1.0, lambda_sommerfeld=0.5, lambda_temporal=0.1)
+    total_loss, loss_dict = combined(signal, predictions, metadata, severity_predictions=severity_preds,
+                                     predictions_sequence=pred_sequence)
+    print(f"   Total loss: {total_loss.item():.4f}")
+    print(f"   Loss components: {loss_dict}")
+    print("\n" + "=" * 60)
+    print("Validation Complete!")
+    print("=" * 60)

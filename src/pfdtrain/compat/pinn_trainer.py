@@ -219,3 +219,31 @@ class PINNTrainer(Trainer):
             return tqdm(it, desc=desc, leave=False)
 
         return B.ProgressLoader(loader, make)
+
+
+def _legacy_main() -> None:
+    """``python -m training.pinn_trainer``: legacy's structure check of a PINNTrainer on random
+    data (the legacy ``models.pinn.hybrid_pinn.HybridPINN`` when importable, else a small CNN)."""
+    from torch.utils.data import TensorDataset
+
+    from pfdtrain.compat._legacy_names import legacy_model, small_signal_cnn
+
+    print("=" * 60)
+    print("PINN Trainer - Validation")
+    print("=" * 60)
+    model = legacy_model("models.pinn.hybrid_pinn", "HybridPINN", small_signal_cnn, num_classes=NUM_CLASSES,
+                         backbone="resnet18")
+    signals = torch.randn(100, 1, SIGNAL_LENGTH)
+    labels = torch.randint(0, 11, (100,))
+    rpm = torch.tensor([3600.0] * 100)
+    train_loader = DataLoader(TensorDataset(signals, labels, rpm), batch_size=4, shuffle=True)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    trainer = PINNTrainer(model=model, train_loader=train_loader, val_loader=train_loader, optimizer=optimizer,
+                          device="cpu", lambda_physics=0.5, adaptive_lambda=True)
+    print("\nTrainer Configuration:")
+    print(f"  Lambda physics: {trainer.lambda_physics}")
+    print(f"  Adaptive: {trainer.adaptive_lambda}")
+    print(f"  Current lambda: {trainer.current_lambda_physics}")
+    print("\n" + "=" * 60)
+    print("Validation Complete!")
+    print("=" * 60)

@@ -11,13 +11,23 @@ For new code: ``pfdtrain.callbacks.ProgressiveResizing`` resizes on the device w
 
 from __future__ import annotations
 
+import numpy as np
 import torch
+from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from pfdtrain.augment.resize import resize_signal as _resize
 from pfdtrain.compat import _bridge as B
+from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, Dict, List, Optional, Tuple, get_logger
 
-__all__ = ["ProgressiveResizingTrainer", "ResizableSignalDataset", "resize_signal"]
+__all__ = [
+    "ProgressiveResizingTrainer", "ResizableSignalDataset", "resize_signal",
+    # module-level names of the legacy module (served as training.progressive_resizing.<name>)
+    "NUM_CLASSES", "SIGNAL_LENGTH", "DataLoader", "Dataset", "Dict", "List", "Optional", "Tuple", "logger", "nn",
+    "np", "torch",
+]
+
+logger = get_logger("training.progressive_resizing")
 
 _METHODS = ("interpolate", "crop", "subsample")
 
@@ -61,7 +71,7 @@ class ProgressiveResizingTrainer:
         self.optimizer = optimizer
         self.criterion = criterion
         self.device = device
-        self.schedule = schedule or [(25600, 30), (51200, 20), (102400, 50)]
+        self.schedule = [(25600, 30), (51200, 20), (102400, 50)] if schedule is None else schedule
 
     def train_epoch(self, train_loader, epoch):
         metrics = self._core().run_training_epoch(train_loader)
@@ -104,3 +114,47 @@ class ProgressiveResizingTrainer:
     def _core(self, max_epochs: int = 0, callbacks=()):
         return B.plain_step_core(self.model, self.optimizer, B.BatchMeanTask(self), self.device,
                                  max_epochs=max_epochs, callbacks=callbacks)
+
+
+#: The example legacy printed for ``python -m training.progressive_resizing`` (its text, verbatim).
+_USAGE = "\n".join([
+    '',
+    '    # Create model',
+    '    model = create_resnet18_1d(num_classes=NUM_CLASSES)',
+    '',
+    '    # Setup training',
+    '    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)',
+    '    criterion = nn.CrossEntropyLoss()',
+    '',
+    '    # Progressive training schedule',
+    '    schedule = [',
+    '        (25600, 30),   # Stage 1: Short signals',
+    '        (51200, 20),   # Stage 2: Medium signals',
+    '        (102400, 50),  # Stage 3: Full signals',
+    '    ]',
+    '',
+    '    trainer = ProgressiveResizingTrainer(',
+    '        model=model,',
+    '        optimizer=optimizer,',
+    '        criterion=criterion,',
+    "        device='cuda',",
+    '        schedule=schedule',
+    '    )',
+    '',
+    '    # Train with progressive resizing',
+    '    history = trainer.train_progressive(',
+    '        base_train_dataset=train_dataset,',
+    '        base_val_dataset=val_dataset,',
+    '        batch_size=32',
+    '    )',
+    '',
+    '    print(f"Final validation accuracy: {history[\'val_accuracy\'][-1]:.2f}%")',
+    '    ',
+])
+
+
+def _legacy_main() -> None:
+    """``python -m training.progressive_resizing``: legacy printed a usage example."""
+    print('Progressive Resizing Training Framework')
+    print("\nExample usage:")
+    print(_USAGE)

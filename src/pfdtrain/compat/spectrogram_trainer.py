@@ -235,3 +235,15 @@ class MultiTFRTrainer(SpectrogramTrainer):
         ]
         return B.build_core(self.model, self.optimizer, self._make_task(), plugins, callbacks,
                             max_epochs=max_epochs, device=self.device)
+
+
+def _legacy_main() -> None:
+    """``python -m training.spectrogram_trainer``: legacy's SpecAugment demo (``device='cuda'``
+    default: on a machine without CUDA it fails in the constructor, as legacy did)."""
+    trainer = SpectrogramTrainer(model=nn.Identity(), train_loader=None, use_specaugment=True, time_mask_param=40,
+                                 freq_mask_param=20)
+    spec = torch.randn(4, 1, 129, 400)
+    spec_aug = trainer.apply_specaugment(spec)
+    print(f"Original spectrogram shape: {spec.shape}")
+    print(f"Augmented spectrogram shape: {spec_aug.shape}")
+    print(f"Percentage masked: {((spec_aug == 0).sum() / spec_aug.numel() * 100):.2f}%")

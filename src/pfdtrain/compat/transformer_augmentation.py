@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F  # noqa: N812 - the legacy module-level name
 
 from pfdtrain.augment import functional as K
+from pfdtrain.compat._legacy_names import Optional, Tuple, get_logger
 
 __all__ = [
     "PatchAugmentation",
@@ -24,7 +26,11 @@ __all__ = [
     "patch_mixup",
     "patch_permutation",
     "temporal_shift_patches",
+    # module-level names of the legacy module (served as training.transformer_augmentation.<name>)
+    "F", "Optional", "Tuple", "logger", "np", "torch",
 ]
+
+logger = get_logger("training.transformer_augmentation")
 
 
 def patch_dropout(patches, drop_prob=0.1, training=True):
@@ -117,3 +123,43 @@ def get_heavy_augmentation():
     return PatchAugmentation(use_dropout=True, dropout_prob=0.15, use_cutout=True, cutout_holes=10, cutout_size=5,
                              use_shift=True, max_shift=5, use_jitter=True, jitter_std=0.02, use_permutation=True,
                              permute_prob=0.1)
+
+
+def _legacy_main() -> None:
+    """``python -m training.transformer_augmentation``: legacy's demo of every function."""
+    print("Testing patch augmentation functions...\n")
+    batch_size, n_patches, d_model = 4, 200, 256
+    patches = torch.randn(batch_size, n_patches, d_model)
+    print(f"Input patches shape: {patches.shape}")
+
+    def zero_fraction(x: torch.Tensor) -> str:
+        return f"{(x.abs().sum(dim=-1) == 0).float().mean():.3f}"
+
+    print("\n1. Testing patch_dropout...")
+    dropped = patch_dropout(patches, drop_prob=0.1, training=True)
+    print(f"   Output shape: {dropped.shape}")
+    print(f"   Fraction of zero patches: {zero_fraction(dropped)}")
+    print("\n2. Testing patch_mixup...")
+    patches2 = torch.randn(batch_size, n_patches, d_model)
+    labels1 = torch.randint(0, 11, (batch_size,))
+    labels2 = torch.randint(0, 11, (batch_size,))
+    mixed, mixed_labels = patch_mixup(patches, patches2, labels1, labels2, alpha=0.4)
+    print(f"   Mixed patches shape: {mixed.shape}")
+    print(f"   Mixed labels shape: {mixed_labels.shape}")
+    print("\n3. Testing temporal_shift_patches...")
+    print(f"   Shifted shape: {temporal_shift_patches(patches, max_shift=5, circular=True).shape}")
+    print("\n4. Testing patch_cutout...")
+    cutout = patch_cutout(patches, n_holes=5, hole_size=3)
+    print(f"   Cutout shape: {cutout.shape}")
+    print(f"   Fraction of zero patches: {zero_fraction(cutout)}")
+    print("\n5. Testing patch_permutation...")
+    print(f"   Permuted shape: {patch_permutation(patches, permute_prob=0.1).shape}")
+    print("\n6. Testing patch_jitter...")
+    print(f"   Jittered shape: {patch_jitter(patches, noise_std=0.01).shape}")
+    print("\n7. Testing PatchAugmentation pipeline...")
+    print(f"   Augmented shape: {get_medium_augmentation()(patches, training=True).shape}")
+    print("\n8. Testing preset configurations...")
+    presets = (("light", get_light_augmentation), ("medium", get_medium_augmentation), ("heavy", get_heavy_augmentation))
+    for name, preset in presets:
+        print(f"   {name}: output shape = {preset()(patches, training=True).shape}")
+    print("\n✅ All tests passed!")

@@ -8,8 +8,12 @@ objects of :mod:`pfdtrain.optim.factors`. Kept quirks: warm-up cosine is not cla
 
 from __future__ import annotations
 
-from torch.optim.lr_scheduler import LambdaLR
+import math
 
+import torch
+from torch.optim.lr_scheduler import LambdaLR, _LRScheduler
+
+from pfdtrain.compat._legacy_names import Optional, get_logger
 from pfdtrain.optim import Noam, WarmupCosine, WarmupCosineLR, WarmupLinear
 
 __all__ = [
@@ -18,7 +22,11 @@ __all__ = [
     "create_warmup_cosine_schedule",
     "create_warmup_linear_schedule",
     "get_scheduler",
+    # module-level names of the legacy module (served as training.transformer_schedulers.<name>)
+    "LambdaLR", "Optional", "_LRScheduler", "logger", "math", "torch",
 ]
+
+logger = get_logger("training.transformer_schedulers")
 
 
 def create_warmup_cosine_schedule(optimizer, warmup_epochs, total_epochs, min_lr_ratio=0.0):
@@ -56,3 +64,45 @@ def get_scheduler(optimizer, scheduler_type="warmup_cosine", **kwargs):
     raise ValueError(
         f"Unknown scheduler type: {scheduler_type}. Supported types: 'warmup_cosine', 'warmup_linear', 'noam'"
     )
+
+
+def _plot(values: list[float], xlabel: str, title: str, marker: int, marker_label: str, path: str) -> None:
+    import matplotlib.pyplot as plt  # legacy imported it here (ImportError without matplotlib)
+
+    plt.figure(figsize=(10, 6))
+    plt.plot(values, linewidth=2)
+    plt.xlabel(xlabel, fontsize=12)
+    plt.ylabel("Learning Rate", fontsize=12)
+    plt.title(title, fontsize=14)
+    plt.grid(True, alpha=0.3)
+    plt.axvline(x=marker, color="r", linestyle="--", label=marker_label)
+    plt.legend()
+    plt.tight_layout()
+    plt.savefig(path, dpi=300)
+
+
+def _legacy_main() -> None:
+    """``python -m training.transformer_schedulers``: plots both schedules to PNG files in the
+    working directory, as legacy did (needs matplotlib)."""
+    import matplotlib.pyplot  # noqa: F401 - fail before any work without matplotlib, as legacy did
+
+    model = torch.nn.Linear(10, 10)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    scheduler = create_warmup_cosine_schedule(optimizer, warmup_epochs=10, total_epochs=100, min_lr_ratio=0.1)
+    lrs = []
+    for _ in range(100):
+        lrs.append(optimizer.param_groups[0]["lr"])
+        scheduler.step()
+    _plot(lrs, "Epoch", "Warmup-Cosine Learning Rate Schedule", 10, "End of Warmup", "warmup_cosine_schedule.png")
+    print("Saved warmup-cosine schedule visualization to 'warmup_cosine_schedule.png'")
+
+    noam_optimizer = torch.optim.Adam(model.parameters(), lr=1.0)
+    noam = create_noam_schedule(noam_optimizer, d_model=256, warmup_steps=4000)
+    lrs = []
+    for _ in range(20000):
+        lrs.append(noam_optimizer.param_groups[0]["lr"])
+        noam.step()
+    _plot(lrs, "Training Step", "Noam Learning Rate Schedule (d_model=256)", 4000, "End of Warmup (4000 steps)",
+          "noam_schedule.png")
+    print("Saved Noam schedule visualization to 'noam_schedule.png'")
+    print("\nScheduler test complete!")
