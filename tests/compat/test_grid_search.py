@@ -1,4 +1,6 @@
-"""Legacy GridSearchOptimizer on Optuna's GridSampler, with a tiny numpy estimator."""
+"""Legacy GridSearchOptimizer where scikit-learn is not installed: pfdtrain's GridSearchCV stand-in
+on Optuna's GridSampler, with a tiny numpy estimator. (With scikit-learn the adapter uses
+scikit-learn itself: test_search_with_scikit_learn.py.)"""
 
 import sys
 from types import ModuleType
@@ -10,9 +12,16 @@ import pytest
 from estimator_testing import Threshold, threshold_data
 from pfdtrain.errors import ConfigurationError
 
-optuna = pytest.importorskip("optuna")
-grid_search = pytest.importorskip("pfdtrain.compat.grid_search")
+import optuna
+from pfdtrain.compat import _search_standins, grid_search
+
 GridSearchOptimizer = grid_search.GridSearchOptimizer
+
+
+@pytest.fixture(autouse=True)
+def without_scikit_learn(monkeypatch):
+    """The module as imported without scikit-learn: the stand-in in its globals."""
+    monkeypatch.setattr(grid_search, "GridSearchCV", _search_standins.GridSearchCV)
 
 
 class Wrapper:
@@ -106,7 +115,7 @@ def test_default_param_grids():
         ({"kernel": "rbf"}, TypeError, r"needs to be a list or a numpy array, but got 'rbf' \(of type str\)"),
         ({"C": []}, ValueError, r"Parameter grid for parameter 'C' need to be a non-empty sequence"),
         ({"C": np.ones((2, 2))}, ValueError, r"Parameter array for 'C' should be one-dimensional"),
-        ([{"C": [1]}], ConfigurationError, r"A list of grids is not supported"),
+        ([{"C": [1]}], ConfigurationError, r"A list of grids needs scikit-learn"),
         ("C", TypeError, r"Parameter grid should be a dict or a list"),
     ],
 )

@@ -1,4 +1,6 @@
-"""Legacy RandomSearchOptimizer on Optuna's RandomSampler(seed), with a tiny numpy estimator."""
+"""Legacy RandomSearchOptimizer where scikit-learn is not installed: pfdtrain's RandomizedSearchCV
+stand-in on Optuna's RandomSampler(seed), with a tiny numpy estimator. (With scikit-learn the
+adapter uses scikit-learn itself: test_search_with_scikit_learn.py.)"""
 
 import sys
 from types import ModuleType, SimpleNamespace
@@ -9,10 +11,19 @@ import pytest
 
 from estimator_testing import Threshold, threshold_data
 
-optuna = pytest.importorskip("optuna")
-random_search = pytest.importorskip("pfdtrain.compat.random_search")
+import optuna
+from pfdtrain.compat import _search_standins, random_search
+from pfdtrain.hpo.distributions import randint, uniform
+
 RandomSearchOptimizer = random_search.RandomSearchOptimizer
-uniform, randint = random_search.uniform, random_search.randint
+
+
+@pytest.fixture(autouse=True)
+def without_scikit_learn(monkeypatch):
+    """The module as imported without scikit-learn/scipy: the stand-ins in its globals."""
+    monkeypatch.setattr(random_search, "RandomizedSearchCV", _search_standins.RandomizedSearchCV)
+    monkeypatch.setattr(random_search, "uniform", uniform)
+    monkeypatch.setattr(random_search, "randint", randint)
 
 
 DISTRIBUTIONS = {"feature": randint(0, 2), "threshold": uniform(-1, 2)}
