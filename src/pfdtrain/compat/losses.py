@@ -14,7 +14,6 @@ from torch import nn
 
 from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, Optional, get_logger
 from pfdtrain.losses import PhysicsInformedLoss, focal_loss, label_smoothing_cross_entropy
-from pfdtrain.losses import compute_class_weights as _class_weights
 
 __all__ = [
     "FocalLoss", "LabelSmoothingCrossEntropy", "PhysicsInformedLoss", "compute_class_weights",
@@ -56,4 +55,7 @@ class LabelSmoothingCrossEntropy(nn.Module):
 
 
 def compute_class_weights(targets, num_classes):
-    return _class_weights(targets, num_classes, missing_class_weight=None, validate=False)
+    """``N / (K * bincount(targets, minlength=K) + 1e-10)`` with torch's own checks of ``targets``
+    (legacy's formula; :func:`pfdtrain.losses.compute_class_weights` is the checked version)."""
+    counts = torch.bincount(targets, minlength=num_classes).float()
+    return counts.sum() / (num_classes * counts + 1e-10)

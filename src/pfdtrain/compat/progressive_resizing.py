@@ -2,7 +2,7 @@
 ``ProgressiveResizingTrainer``.
 
 Each stage of ``train_progressive`` is one core :meth:`pfdtrain.Trainer.fit` over loaders of
-resized signals (:func:`pfdtrain.augment.resize_signal` does the resizing). Kept legacy behaviour
+resized signals (resized along dim 1, as legacy did). Kept legacy behaviour
 (``docs/compatibility.md``): the training loader shuffles with the global torch RNG (no
 generator) and defaults to 4 workers; losses are averages of batch means; the scheduler steps once
 per epoch across stages; no clipping, accumulation or AMP; epochs are numbered per stage.
@@ -16,7 +16,6 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from pfdtrain.augment.resize import resize_signal as _resize
 from pfdtrain.compat import _bridge as B
 from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, Dict, List, Optional, Tuple, get_logger
 
@@ -29,17 +28,36 @@ __all__ = [
 
 logger = get_logger("training.progressive_resizing")
 
-_METHODS = ("interpolate", "crop", "subsample")
-
-
 def resize_signal(signal: torch.Tensor, target_length: int, method: str = "interpolate") -> torch.Tensor:
-    """Resize the last axis of ``[T]`` or ``[C, T]``: ``interpolate`` (linear), ``crop`` (centre
-    crop / zero-pad at the end) or ``subsample`` (stride, or tile when shorter)."""
-    if signal.shape[-1] == target_length:
-        return signal
-    if method not in _METHODS:
+    """Resize ``[C, T]`` (or ``[T]``, treated as one channel) along dim 1, as legacy's
+    ``ResizableSignalDataset.resize_signal`` did: equal length unchanged (whatever ``method``);
+    ``interpolate`` is torch's ``interpolate(mode='linear', align_corners=False)``; ``crop`` a
+    centre crop or zero padding at the end; ``subsample`` a stride, or tiling when shorter. Inputs
+    and lengths legacy could not handle fail with torch's errors, as they did. New code:
+    :func:`pfdtrain.augment.resize_signal` (resizes the last axis of any shape, checks its input)."""
+    squeeze = signal.dim() == 1
+    if squeeze:
+        signal = signal.unsqueeze(0)
+    length = signal.shape[1]
+    if length == target_length:
+        result = signal
+    elif method == "interpolate":
+        result = torch.nn.functional.interpolate(signal.unsqueeze(0), size=target_length, mode="linear",
+                                                 align_corners=False).squeeze(0)
+    elif method == "crop":
+        if length > target_length:
+            start = (length - target_length) // 2
+            result = signal[:, start:start + target_length]
+        else:
+            result = torch.nn.functional.pad(signal, (0, target_length - length))
+    elif method == "subsample":
+        if length > target_length:
+            result = signal[:, ::length // target_length][:, :target_length]
+        else:
+            result = signal.repeat(1, target_length // length + 1)[:, :target_length]
+    else:
         raise ValueError(f"Unknown resize method: {method}")
-    return _resize(signal, target_length, method)
+    return result.squeeze(0) if squeeze else result
 
 
 class ResizableSignalDataset(Dataset):
