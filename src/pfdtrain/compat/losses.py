@@ -13,7 +13,8 @@ import torch.nn.functional as F  # noqa: N812 - the legacy module-level name
 from torch import nn
 
 from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, Optional, get_logger
-from pfdtrain.losses import PhysicsInformedLoss, focal_loss, label_smoothing_cross_entropy
+from pfdtrain.losses import PhysicsInformedLoss as _CorePhysicsInformedLoss
+from pfdtrain.losses import focal_loss, label_smoothing_cross_entropy
 
 __all__ = [
     "FocalLoss", "LabelSmoothingCrossEntropy", "PhysicsInformedLoss", "compute_class_weights",
@@ -52,6 +53,20 @@ class LabelSmoothingCrossEntropy(nn.Module):
         return label_smoothing_cross_entropy(
             inputs, targets, self.smoothing, _legacy_reduction(self.reduction)
         )
+
+
+class PhysicsInformedLoss(_CorePhysicsInformedLoss):
+    """The core loss with legacy's ``ce_loss`` sub-module, which ``forward`` calls (as legacy's did)."""
+
+    def __init__(self, data_weight=1.0, physics_weight=0.1):
+        super().__init__(data_weight, physics_weight)
+        self.ce_loss = nn.CrossEntropyLoss()
+
+    def forward(self, predictions, targets, physics_loss=None):
+        total_loss = self.data_weight * self.ce_loss(predictions, targets)
+        if physics_loss is not None:
+            total_loss = total_loss + self.physics_weight * physics_loss
+        return total_loss
 
 
 def compute_class_weights(targets, num_classes):
