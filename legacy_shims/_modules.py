@@ -22,7 +22,7 @@ import sys
 import threading
 import types
 import warnings
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 from legacy_shims import finder as _finder
 from pfdtrain import legacy_map
@@ -220,7 +220,7 @@ class LegacyPackage(types.ModuleType):
 class ParentPackage(types.ModuleType):
     """``packages`` / ``packages.core`` when they do not exist at all: a path to ``training``."""
 
-    _CHILD = {"packages": "core", "packages.core": "training"}
+    _CHILD: ClassVar[dict[str, str]] = {"packages": "core", "packages.core": "training"}
 
     def __getattr__(self, name: str) -> Any:
         if not name.startswith("_") and self._CHILD.get(self.__name__) == name:

@@ -109,7 +109,7 @@ class LegacyFinder:
 
     def find_spec(self, fullname, path=None, target=None):
         # Cheap rejection first: this finder is asked about every import that nothing else found.
-        if not (fullname.startswith("training") or fullname.startswith("packages")):
+        if not fullname.startswith(("training", "packages")):
             return None
         if shims_disabled():
             return None
@@ -125,10 +125,8 @@ class LegacyFinder:
     def _found_by_later_finder(self, fullname, path, target):
         """Whether a finder placed after this one on ``sys.meta_path`` can serve ``fullname``."""
         meta_path = sys.meta_path
-        for index, finder in enumerate(meta_path):
-            if finder is self:
-                break
-        else:
+        index = next((i for i, finder in enumerate(meta_path) if finder is self), None)
+        if index is None:
             return False
         for finder in meta_path[index + 1:]:
             if getattr(finder, "_pfdtrain_legacy_finder", False):

@@ -240,7 +240,8 @@ TABLE: tuple[LegacyName, ...] = (
     _e("optimizers", "create_optimizer", "pfdtrain.optim.create_optimizer", "adapted",
        "argument order is create_optimizer(name, params, ...); an unknown keyword raises TypeError",
        compat_call=CallMap(_OLD_OPTIMIZER_PARAMS,
-                           tuple(zip(("optimizer_name", "model_params", "lr", "weight_decay"), _NEW_OPTIMIZER_PARAMS)),
+                           tuple(zip(("optimizer_name", "model_params", "lr", "weight_decay"), _NEW_OPTIMIZER_PARAMS,
+                                     strict=True)),
                            (("optimizer_name", "'adam'"),), f"{COMPAT_PACKAGE}.cnn_optimizer.create_optimizer"),
        core_call=CallMap(_OLD_OPTIMIZER_PARAMS,
                          (("optimizer_name", "name"), ("model_params", "params"), ("lr", "lr"),
@@ -259,7 +260,8 @@ TABLE: tuple[LegacyName, ...] = (
        "create_optimizer('rmsprop', params, ...); eps and momentum are honoured"),
     _e("cnn_optimizer", "create_optimizer", "pfdtrain.optim.create_optimizer", "adapted",
        "an unknown keyword raises TypeError; eps/momentum are honoured",
-       core_call=CallMap(_NEW_OPTIMIZER_PARAMS, tuple(zip(_NEW_OPTIMIZER_PARAMS, ("name", "params", "lr", "weight_decay"))))),
+       core_call=CallMap(_NEW_OPTIMIZER_PARAMS,
+                         tuple(zip(_NEW_OPTIMIZER_PARAMS, ("name", "params", "lr", "weight_decay"), strict=True)))),
     _e("cnn_optimizer", "OptimizerConfig", "pfdtrain.optim.create_optimizer", "adapted",
        "pass the keywords to create_optimizer directly"),
     _e("cnn_optimizer", "get_parameter_groups", "pfdtrain.optim.parameter_groups", "adapted",
@@ -452,7 +454,8 @@ _GLOBALS_SPEC: dict[str, str] = {
                     "NUM_CLASSES=utils.constants.NUM_CLASSES SIGNAL_LENGTH=utils.constants.SIGNAL_LENGTH",
     "spectrogram_trainer": "torch nn=torch.nn DataLoader=torch.utils.data.DataLoader Optional=typing.Optional "
                            "Dict=typing.Dict List=typing.List Callable=typing.Callable sys Path=pathlib.Path np=numpy "
-                           "tqdm=tqdm.tqdm Trainer=training.trainer.Trainer TrainingState=training.trainer.TrainingState "
+                           "tqdm=tqdm.tqdm Trainer=training.trainer.Trainer "
+                           "TrainingState=training.trainer.TrainingState "
                            "NUM_CLASSES=utils.constants.NUM_CLASSES SIGNAL_LENGTH=utils.constants.SIGNAL_LENGTH",
     "mixed_precision": "torch nn=torch.nn autocast=torch.cuda.amp.autocast GradScaler=torch.cuda.amp.GradScaler "
                        "Optional=typing.Optional Trainer=training.trainer.Trainer "
@@ -470,7 +473,8 @@ _GLOBALS_SPEC: dict[str, str] = {
     "physics_loss_functions": "torch nn=torch.nn F=torch.nn.functional np=numpy Dict=typing.Dict "
                               "Optional=typing.Optional Tuple=typing.Tuple sys os "
                               "BearingDynamics=packages.core.models.physics.bearing_dynamics.BearingDynamics "
-                              "FaultSignatureDatabase=packages.core.models.physics.fault_signatures.FaultSignatureDatabase "
+                              "FaultSignatureDatabase="
+                              "packages.core.models.physics.fault_signatures.FaultSignatureDatabase "
                               "NUM_CLASSES=utils.constants.NUM_CLASSES SIGNAL_LENGTH=utils.constants.SIGNAL_LENGTH",
     "optimizers": "torch nn=torch.nn Adam=torch.optim.Adam SGD=torch.optim.SGD AdamW=torch.optim.AdamW "
                   "RMSprop=torch.optim.RMSprop StepLR=torch.optim.lr_scheduler.StepLR "
@@ -516,12 +520,14 @@ _NEW_HOME = {
     "torch.cuda.amp.autocast": "torch.amp.autocast",
     "torch.cuda.amp.GradScaler": "torch.amp.GradScaler",
     "packages.core.models.physics.bearing_dynamics.BearingDynamics": "pfdtrain.physics.bearing.BearingGeometry",
-    "packages.core.models.physics.fault_signatures.FaultSignatureDatabase": "pfdtrain.physics.signatures.signature_table",
+    "packages.core.models.physics.fault_signatures.FaultSignatureDatabase":
+        "pfdtrain.physics.signatures.signature_table",
 }
 
 _GLOBAL_NOTES = {
     "torch.cuda.amp.autocast": "torch.amp.autocast('cuda', ...) stands in for the deprecated torch.cuda.amp class",
-    "torch.cuda.amp.GradScaler": "a torch.amp.GradScaler('cuda', ...) stands in for the deprecated torch.cuda.amp class",
+    "torch.cuda.amp.GradScaler": "a torch.amp.GradScaler('cuda', ...) stands in for the deprecated torch.cuda.amp "
+                                 "class",
     "utils.logging.get_logger": "logging.getLogger(name), as the legacy utils.logging helper returned",
 }
 

@@ -45,7 +45,7 @@ def test_script_driven_epochs_match_fit_exactly():
     assert list(script.history) == list(history)
     for key, values in history.items():
         assert script.history[key] == pytest.approx(values, rel=1e-12)
-    for a, b in zip(fit_model.parameters(), script_model.parameters()):
+    for a, b in zip(fit_model.parameters(), script_model.parameters(), strict=False):
         assert torch.equal(a, b)
 
 
@@ -56,7 +56,7 @@ def test_attributes_are_read_at_every_call():
     before = [p.detach().clone() for p in trainer.model.parameters()]
     trainer.optimizer = new_opt  # lr 0: the next epoch must not move the weights
     trainer.train_epoch()
-    assert all(torch.equal(a, b) for a, b in zip(before, trainer.model.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(before, trainer.model.parameters(), strict=False))
     trainer.val_loader = None
     assert trainer.validate_epoch() == {}
 

@@ -142,7 +142,8 @@ def test_physics_losses():
 def test_schedulers():
     optimizer = _optimizer()
     base = torch.optim.lr_scheduler.StepLR(optimizer, 1)
-    check(cnn_schedulers.WarmupScheduler(optimizer, 3, base), {"warmup_epochs": 3, "base_scheduler": lambda v: v is base})
+    check(cnn_schedulers.WarmupScheduler(optimizer, 3, base),
+          {"warmup_epochs": 3, "base_scheduler": lambda v: v is base})
     check(cnn_schedulers.PolynomialLRScheduler(_optimizer(), 10), {"total_epochs": 10, "power": 1.0, "end_lr": 1e-6})
     check(transformer_schedulers.WarmupCosineScheduler(_optimizer(), 2, 10),
           {"warmup_epochs": 2, "total_epochs": 10, "min_lr_ratio": 0.0})
@@ -198,9 +199,9 @@ def test_trainer_family():
         "physics_loss_fn": is_a(physics_loss_functions.PhysicalConstraintLoss)})
     fixed = pinn_trainer.PINNTrainer(model, LOADER, device="cpu", adaptive_lambda=False, metadata_keys=[])
     assert fixed.current_lambda_physics == 0.5 and fixed.metadata_keys == ["rpm", "load", "viscosity"]
-    assert list(pinn_trainer.PINNTrainingState().history) == HISTORY_KEYS + [
-        "train_physics_loss", "val_physics_loss", "train_freq_loss", "val_freq_loss", "train_total_loss",
-        "val_total_loss"]
+    assert list(pinn_trainer.PINNTrainingState().history) == [
+        *HISTORY_KEYS, "train_physics_loss", "val_physics_loss", "train_freq_loss", "val_freq_loss",
+        "train_total_loss", "val_total_loss"]
 
     check(spectrogram_trainer.SpectrogramTrainer(model, LOADER, device="cpu"), {
         **base, "use_specaugment": True, "time_mask_param": 40, "freq_mask_param": 20, "num_time_masks": 2,
@@ -243,7 +244,8 @@ def test_other_trainers():
           {"teacher_model": lambda v: v is teacher, "student_model": lambda v: v is student,
            "criterion": lambda v: v is criterion, "optimizer": lambda v: v is optimizer, "device": "cpu"})
     check(progressive_resizing.ProgressiveResizingTrainer(student, optimizer, criterion),
-          {"model": lambda v: v is student, "optimizer": lambda v: v is optimizer, "criterion": lambda v: v is criterion,
+          {"model": lambda v: v is student, "optimizer": lambda v: v is optimizer,
+           "criterion": lambda v: v is criterion,
            "device": "cpu", "schedule": [(25600, 30), (51200, 20), (102400, 50)]})
     assert progressive_resizing.ProgressiveResizingTrainer(student, optimizer, criterion, schedule=[]).schedule == []
     check(progressive_resizing.ResizableSignalDataset([], 100), {"base_dataset": [], "target_length": 100,

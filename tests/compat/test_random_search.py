@@ -7,11 +7,10 @@ from types import ModuleType, SimpleNamespace
 from unittest import mock
 
 import numpy as np
+import optuna
 import pytest
 
 from estimator_testing import Threshold, threshold_data
-
-import optuna
 from pfdtrain.compat import _search_standins, random_search
 from pfdtrain.hpo.distributions import randint, uniform
 
@@ -63,7 +62,7 @@ def test_lists_and_scipy_style_objects_are_accepted(data):
 def test_before_a_search_every_accessor_says_so():
     optimizer = RandomSearchOptimizer()
     for call in (optimizer.get_results, optimizer.get_best_score, optimizer.plot_search_results):
-        with pytest.raises(ValueError, match="^Random search has not been run$"):
+        with pytest.raises(ValueError, match=r"^Random search has not been run$"):
             call()
 
 
@@ -80,7 +79,7 @@ def test_default_param_distributions_have_the_legacy_ranges():
     gb = random_search.get_default_param_distributions("GradientBoosting")
     assert gb["learning_rate"].support == (0.01, 0.31) and gb["subsample"].support == (0.5, 1.0)
     assert gb["max_depth"] == randint(2, 10)
-    with pytest.raises(ValueError, match="^Unknown model name: KNN$"):
+    with pytest.raises(ValueError, match=r"^Unknown model name: KNN$"):
         random_search.get_default_param_distributions("KNN")
 
 
@@ -94,7 +93,7 @@ def test_plot_search_results(data, monkeypatch, tmp_path):
     optimizer.search(Threshold(), *data, DISTRIBUTIONS, n_iter=4, cv=2)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-    with pytest.raises(ImportError, match="RandomSearchOptimizer.plot_search_results needs matplotlib"):
+    with pytest.raises(ImportError, match=r"RandomSearchOptimizer.plot_search_results needs matplotlib"):
         optimizer.plot_search_results()
 
     plt, fig, axes = mock.MagicMock(), mock.MagicMock(), np.empty((1, 2), dtype=object)
@@ -106,7 +105,7 @@ def test_plot_search_results(data, monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", plt)
     assert optimizer.plot_search_results(save_path=tmp_path / "r.png") is fig
     cv = optimizer.get_results()["cv_results"]
-    for ax, name in zip(axes[0], ("feature", "threshold")):
+    for ax, name in zip(axes[0], ("feature", "threshold"), strict=False):
         ax.scatter.assert_called_once()
         assert list(ax.scatter.call_args[0][0]) == cv[f"param_{name}"]
         assert list(ax.scatter.call_args[0][1]) == cv["mean_test_score"]

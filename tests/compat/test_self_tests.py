@@ -41,7 +41,7 @@ def test_adapter_exports_legacy_names(module):
     assert set(LEGACY_NAMES[module]) <= set(adapter.__all__)
 
 
-@pytest.mark.parametrize("module,function", [("cnn_losses", "test_losses"), ("cnn_optimizer", "test_optimizers"),
+@pytest.mark.parametrize(("module", "function"), [("cnn_losses", "test_losses"), ("cnn_optimizer", "test_optimizers"),
                                              ("cnn_callbacks", "test_callbacks")])
 def test_legacy_self_tests_run(module, function, capsys):
     getattr(importlib.import_module(f"pfdtrain.compat.{module}"), function)()

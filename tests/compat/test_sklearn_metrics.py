@@ -113,7 +113,7 @@ def test_rejected_parameters_raise_scikit_learns_error(name, bad):
     assert isinstance(got.value, ValueError) and isinstance(got.value, TypeError)  # as scikit-learn's
 
 
-@pytest.mark.parametrize("y_true,y_pred", [
+@pytest.mark.parametrize(("y_true", "y_pred"), [
     (np.array([0, 1, 2]), np.array([0, 1])),  # lengths differ
     (np.array([], dtype=int), np.array([], dtype=int)),  # empty
     (np.array([0.5, 1.0]), np.array([0, 1])),  # continuous

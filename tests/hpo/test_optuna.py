@@ -73,7 +73,7 @@ def test_importing_pfdtrain_hpo_does_not_import_optuna(output):
     ],
 )
 def test_using_it_without_optuna_names_the_extra(output, label, feature):
-    line = next(l for l in output if l.startswith(f"{label} |"))
+    line = next(ln for ln in output if ln.startswith(f"{label} |"))
     assert line == (
         f"{label} | True | {feature} needs the optional dependency 'optuna', which is not installed. "
         "Install it with: pip install 'pfdtrain[hpo]'"

@@ -79,7 +79,8 @@ def test_entries_are_well_formed():
         assert (entry.new is None) == (entry.status == "removed"), entry
         if entry.new is not None:
             assert entry.new.startswith("pfdtrain.") and not entry.new.startswith("pfdtrain.compat."), entry
-            assert entry.new_import.startswith("from pfdtrain") and entry.new_import.endswith(f" import {entry.new.rsplit('.', 1)[1]}")
+            assert entry.new_import.startswith("from pfdtrain")
+            assert entry.new_import.endswith(f" import {entry.new.rsplit('.', 1)[1]}")
 
 
 def test_both_spellings_map_to_the_same_entry():

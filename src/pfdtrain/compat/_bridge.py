@@ -298,7 +298,7 @@ def legacy_accumulation(k: int) -> GradientAccumulation:
 def last_row(core: Trainer) -> dict[str, Any]:
     """The ``train_*``/``val_*`` values of the epoch the core just finished."""
     return {k: v[-1] for k, v in core.history.items()
-            if v and v[-1] is not None and (k.startswith("train_") or k.startswith("val_"))}
+            if v and v[-1] is not None and k.startswith(("train_", "val_"))}
 
 
 def require(metrics: Mapping[str, Any], key: str) -> Any:

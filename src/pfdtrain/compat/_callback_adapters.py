@@ -28,7 +28,7 @@ def is_new_api(obj: Any) -> bool:
 def _epoch_values(trainer: Any) -> dict[str, Any]:
     """The epoch the core just finished, with legacy names (``*_acc`` in percent)."""
     row = {k: v[-1] for k, v in trainer.history.items()
-           if v and v[-1] is not None and (k.startswith("train_") or k.startswith("val_"))}
+           if v and v[-1] is not None and k.startswith(("train_", "val_"))}
     return _legacy_metrics(row)
 
 

@@ -17,9 +17,9 @@ adapter calls them through its own global, so a ``mock.patch`` of the legacy nam
 
 from __future__ import annotations
 
+import collections.abc as abc
 import logging
 import typing
-import collections.abc as abc
 from typing import Any
 
 import torch
@@ -50,7 +50,7 @@ Dict = typing.Dict  # noqa: UP006 - the legacy modules bound typing.Dict itself 
 List = typing.List  # noqa: UP006 - as above
 Tuple = typing.Tuple  # noqa: UP006 - as above
 Callable = typing.Callable
-Iterable = typing.Iterable  # noqa: UP006 - as above
+Iterable = typing.Iterable
 
 
 def get_logger(name: str) -> logging.Logger:
@@ -69,7 +69,7 @@ class GradScaler(torch.amp.GradScaler):
                          growth_interval=growth_interval, enabled=enabled and torch.cuda.is_available())
 
 
-class autocast(torch.amp.autocast):  # noqa: N801 - the legacy name of the torch.cuda.amp class
+class autocast(torch.amp.autocast):
     """``torch.cuda.amp.autocast(enabled, dtype, cache_enabled)`` without its deprecation
     warning: CUDA autocast, a no-op where CUDA is missing."""
 
@@ -78,7 +78,7 @@ class autocast(torch.amp.autocast):  # noqa: N801 - the legacy name of the torch
                          cache_enabled=cache_enabled)
 
 
-class no_progress_bar:  # noqa: N801 - stands in for the tqdm class
+class no_progress_bar:
     """``tqdm(iterable, **kwargs)`` where tqdm is not installed: iterates, shows nothing."""
 
     def __init__(self, iterable: abc.Iterable[Any] | None = None, *args: Any, **kwargs: Any) -> None:

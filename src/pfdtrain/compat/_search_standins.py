@@ -70,7 +70,8 @@ def _check_dict(params: Any, what: str) -> dict[str, Any]:
 def _choices(key: str, value: Any) -> list:
     """scikit-learn's ``ParameterGrid`` checks (same messages); choices become a list."""
     if isinstance(value, np.ndarray) and value.ndim > 1:
-        raise ValueError(f"Parameter array for {key!r} should be one-dimensional, got: {value!r} with shape {value.shape}")
+        raise ValueError(
+            f"Parameter array for {key!r} should be one-dimensional, got: {value!r} with shape {value.shape}")
     if isinstance(value, str) or not isinstance(value, (np.ndarray, Sequence)):
         raise TypeError(
             f"Parameter grid for parameter {key!r} needs to be a list or a numpy array, but got {value!r} (of type "

@@ -7,7 +7,8 @@ array-like: numpy, lists, CPU tensors): the ``average`` options (``None`` gives 
 ``ndarray``), ``labels``, ``pos_label``, ``zero_division`` (``'warn'`` warns with an
 :class:`UndefinedMetricWarning`), ``sample_weight``, ``normalize``; and scikit-learn's errors with
 its messages: :class:`InvalidParameterError` for a parameter outside the accepted values (the
-option sets print in a fixed order, where scikit-learn's order varies per process), and the ``ValueError`` s of its target checks. Multilabel indicator targets are refused
+option sets print in a fixed order, where scikit-learn's order varies per process), and the
+``ValueError`` s of its target checks. Multilabel indicator targets are refused
 with a ``ValueError`` (the legacy metrics never passed them). Proven against scikit-learn itself
 in ``tests/compat/test_sklearn_metrics.py``.
 """
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 
-class InvalidParameterError(ValueError, TypeError):  # noqa: N818 - scikit-learn's name
+class InvalidParameterError(ValueError, TypeError):
     """A parameter outside the values scikit-learn accepts (scikit-learn's class of that name)."""
 
 

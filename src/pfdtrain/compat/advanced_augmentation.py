@@ -14,7 +14,7 @@ import random
 
 import numpy as np
 import torch
-import torch.nn.functional as F  # noqa: N812 - the legacy module-level name
+import torch.nn.functional as F
 from torch import nn
 
 from pfdtrain.augment import functional as K
@@ -22,18 +22,28 @@ from pfdtrain.augment.adversarial import fgsm
 from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, Callable, List, Optional, Tuple, get_logger
 
 __all__ = [
+    # module-level names of the legacy module (served as training.advanced_augmentation.<name>)
+    "NUM_CLASSES",
+    "SIGNAL_LENGTH",
     "AutoAugment",
+    "Callable",
     "CompositeAugmentation",
+    "F",
+    "List",
     "MixupAugmentation",
+    "Optional",
+    "Tuple",
     "adversarial_augmentation",
     "amplitude_scaling",
     "cutmix",
     "cutmix_batch",
     "gaussian_noise_augmentation",
+    "logger",
+    "nn",
+    "np",
+    "random",
     "time_masking",
     "time_shift",
-    # module-level names of the legacy module (served as training.advanced_augmentation.<name>)
-    "NUM_CLASSES", "SIGNAL_LENGTH", "Callable", "F", "List", "Optional", "Tuple", "logger", "nn", "np", "random",
     "torch",
 ]
 

@@ -34,9 +34,17 @@ optuna = import_optuna("training.bayesian_optimizer")  # legacy imported optuna 
 TPESampler = optuna.samplers.TPESampler
 
 __all__ = [
-    "BayesianOptimizer",
     # module-level names of the legacy module (served as training.bayesian_optimizer.<name>)
-    "Any", "Callable", "Dict", "Optional", "Path", "TPESampler", "logger", "np", "optuna",
+    "Any",
+    "BayesianOptimizer",
+    "Callable",
+    "Dict",
+    "Optional",
+    "Path",
+    "TPESampler",
+    "logger",
+    "np",
+    "optuna",
 ]
 
 logger = get_logger("training.bayesian_optimizer")
@@ -100,7 +108,7 @@ class BayesianOptimizer:
         self.random_state = random_state
         self.study: Any = None
 
-    def optimize(self, model_class: Any, X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray,  # noqa: N803
+    def optimize(self, model_class: Any, X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray,
                  y_val: np.ndarray, n_trials: int = 50, timeout: Optional[int] = None) -> Dict[str, Any]:
         """One Optuna study (this module's ``optuna`` and ``TPESampler``, as legacy's): each trial
         trains ``model_class(random_state=seed)`` on the suggested hyper-parameters and scores it on
@@ -143,7 +151,7 @@ class BayesianOptimizer:
     def plot_optimization_history(self, save_path=None):
         history = self.get_optimization_history()
         plt = _shared.pyplot("BayesianOptimizer.plot_optimization_history")
-        points = [(n, v) for n, v in zip(history["trial_numbers"], history["values"]) if v is not None]
+        points = [(n, v) for n, v in zip(history["trial_numbers"], history["values"], strict=False) if v is not None]
         best, running = [], float("-inf")
         for _, value in points:
             running = max(running, value)

@@ -27,17 +27,24 @@ from pfdtrain.callbacks.base import Callback as CoreCallback
 from pfdtrain.compat._legacy_names import Callable, Dict, Optional, get_logger
 
 __all__ = [
+    # module-level names of the legacy module (served as training.callbacks.<name>)
+    "Callable",
     "Callback",
+    "Dict",
     "EarlyStopping",
     "LearningRateScheduler",
     "MLflowLogger",
     "ModelCheckpoint",
+    "Optional",
+    "Path",
     "ProgressPrinter",
     "TensorBoardLogger",
     "adapt_callback",
     "is_legacy_callback",
-    # module-level names of the legacy module (served as training.callbacks.<name>)
-    "Callable", "Dict", "Optional", "Path", "logger", "nn", "np", "torch",
+    "logger",
+    "nn",
+    "np",
+    "torch",
 ]
 
 #: Legacy training.callbacks printed and had no logger; clients use one under this module's name.

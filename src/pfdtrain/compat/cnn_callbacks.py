@@ -24,18 +24,29 @@ from torch import nn
 from pfdtrain.compat._legacy_names import Any, Callable, Dict, List, Optional, get_logger
 
 __all__ = [
+    # module-level names of the legacy module (served as training.cnn_callbacks.<name>)
+    "Any",
+    "Callable",
     "Callback",
     "CallbackList",
+    "Dict",
     "EarlyStoppingCallback",
     "GradientMonitor",
     "LearningRateMonitor",
+    "List",
     "MetricLogger",
     "ModelCheckpointCallback",
+    "Optional",
+    "Path",
     "TimingCallback",
+    "defaultdict",
+    "get_logger",
+    "json",
+    "logger",
+    "nn",
     "test_callbacks",
-    # module-level names of the legacy module (served as training.cnn_callbacks.<name>)
-    "Any", "Callable", "Dict", "List", "Optional", "Path", "defaultdict", "get_logger", "json", "logger", "nn",
-    "time", "torch",
+    "time",
+    "torch",
 ]
 
 logger = get_logger("training.cnn_callbacks")

@@ -9,20 +9,26 @@ forwards only ``smoothing``, ``gamma``/``alpha`` and ``temperature`` and drops e
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F  # noqa: N812 - the legacy module-level name
+import torch.nn.functional as F
 from torch import nn
 
 from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, Optional, get_logger
 from pfdtrain.losses import check_smoothing, focal_loss, label_smoothing_cross_entropy, supcon_loss
 
 __all__ = [
+    # module-level names of the legacy module (served as training.cnn_losses.<name>)
+    "NUM_CLASSES",
+    "SIGNAL_LENGTH",
+    "F",
     "FocalLoss",
     "LabelSmoothingCrossEntropy",
+    "Optional",
     "SupConLoss",
     "create_criterion",
+    "logger",
+    "nn",
     "test_losses",
-    # module-level names of the legacy module (served as training.cnn_losses.<name>)
-    "NUM_CLASSES", "SIGNAL_LENGTH", "F", "Optional", "logger", "nn", "torch",
+    "torch",
 ]
 
 logger = get_logger("training.cnn_losses")

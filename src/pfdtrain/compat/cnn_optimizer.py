@@ -18,15 +18,21 @@ from pfdtrain.compat._legacy_names import Any, Dict, Iterable, Optional, get_log
 from pfdtrain.optim import parameter_groups
 
 __all__ = [
+    # module-level names of the legacy module (served as training.cnn_optimizer.<name>)
+    "Any",
+    "Dict",
+    "Iterable",
     "OptimizerConfig",
+    "Optional",
     "create_adamw_optimizer",
     "create_optimizer",
     "create_rmsprop_optimizer",
     "create_sgd_optimizer",
     "get_parameter_groups",
+    "logger",
+    "optim",
     "test_optimizers",
-    # module-level names of the legacy module (served as training.cnn_optimizer.<name>)
-    "Any", "Dict", "Iterable", "Optional", "logger", "optim", "torch",
+    "torch",
 ]
 
 logger = get_logger("training.cnn_optimizer")

@@ -14,6 +14,7 @@ lr and steps it (any base, even one that needs a metric: it fails when stepped);
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import torch
@@ -33,18 +34,29 @@ from pfdtrain.compat._legacy_names import Optional, get_logger
 from pfdtrain.optim import PolynomialDecayLR
 
 __all__ = [
+    # module-level names of the legacy module (served as training.cnn_schedulers.<name>)
+    "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "ExponentialLR",
+    "OneCycleLR",
+    "Optimizer",
+    "Optional",
     "PolynomialLRScheduler",
+    "ReduceLROnPlateau",
+    "StepLR",
     "WarmupScheduler",
+    "_LRScheduler",
     "create_cosine_scheduler",
     "create_cosine_warmrestarts_scheduler",
     "create_exponential_scheduler",
     "create_onecycle_scheduler",
     "create_plateau_scheduler",
     "create_step_scheduler",
+    "get_logger",
+    "logger",
+    "math",
     "test_schedulers",
-    # module-level names of the legacy module (served as training.cnn_schedulers.<name>)
-    "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "ExponentialLR", "OneCycleLR", "Optimizer", "Optional",
-    "ReduceLROnPlateau", "StepLR", "_LRScheduler", "get_logger", "logger", "math", "torch",
+    "torch",
 ]
 
 logger = get_logger("training.cnn_schedulers")
@@ -57,7 +69,7 @@ def create_cosine_scheduler(optimizer: Optimizer, num_epochs: int, eta_min: floa
     return scheduler
 
 
-def create_cosine_warmrestarts_scheduler(optimizer: Optimizer, T_0: int = 10, T_mult: int = 2,  # noqa: N803
+def create_cosine_warmrestarts_scheduler(optimizer: Optimizer, T_0: int = 10, T_mult: int = 2,
                                          eta_min: float = 1e-6,
                                          last_epoch: int = -1) -> CosineAnnealingWarmRestarts:
     scheduler = CosineAnnealingWarmRestarts(optimizer, T_0=T_0, T_mult=T_mult, eta_min=eta_min, last_epoch=last_epoch)
@@ -187,7 +199,7 @@ def test_schedulers() -> None:
     optimizer = adam()
     lrs = _lrs(optimizer, create_exponential_scheduler(optimizer, gamma=0.9), 5)
     print(f"   LR decay: {_fmt(lrs)}...")
-    assert all(a > b for a, b in zip(lrs, lrs[1:], strict=False)), "LR should decrease monotonically"
+    assert all(a > b for a, b in itertools.pairwise(lrs)), "LR should decrease monotonically"
 
     print("\n6. Testing ReduceLROnPlateau...")
     optimizer = adam()

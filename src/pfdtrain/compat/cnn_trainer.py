@@ -30,10 +30,25 @@ from pfdtrain.compat._legacy_names import Dict, GradScaler, List, Optional, Tupl
 from pfdtrain.compat.cnn_losses import create_criterion
 
 __all__ = [
-    "CNNTrainer", "test_cnn_trainer",
+    "CNNTrainer",
     # module-level names of the legacy module (served as training.cnn_trainer.<name>)
-    "DataLoader", "Dict", "GradScaler", "List", "Optional", "Path", "Tuple", "autocast", "create_criterion",
-    "get_logger", "logger", "nn", "np", "time", "torch", "tqdm",
+    "DataLoader",
+    "Dict",
+    "GradScaler",
+    "List",
+    "Optional",
+    "Path",
+    "Tuple",
+    "autocast",
+    "create_criterion",
+    "get_logger",
+    "logger",
+    "nn",
+    "np",
+    "test_cnn_trainer",
+    "time",
+    "torch",
+    "tqdm",
 ]
 
 logger = get_logger("training.cnn_trainer")

@@ -31,9 +31,16 @@ except ImportError:  # pfdtrain's stand-ins, which need Optuna (ImportError nami
 from pfdtrain.hpo.defaults import MODEL_NAMES, default_search_space
 
 __all__ = [
-    "GridSearchOptimizer", "get_default_param_grid",
     # module-level names of the legacy module (served as training.grid_search.<name>)
-    "Any", "BaseEstimator", "Dict", "GridSearchCV", "List", "logger", "np",
+    "Any",
+    "BaseEstimator",
+    "Dict",
+    "GridSearchCV",
+    "GridSearchOptimizer",
+    "List",
+    "get_default_param_grid",
+    "logger",
+    "np",
 ]
 
 logger = get_logger("training.grid_search")
@@ -52,7 +59,7 @@ class GridSearchOptimizer:
         self.random_state = random_state
         self.grid_search: Any = None
 
-    def search(self, model: Any, X_train: np.ndarray, y_train: np.ndarray, param_grid: Any,  # noqa: N803
+    def search(self, model: Any, X_train: np.ndarray, y_train: np.ndarray, param_grid: Any,
                cv: Any = 5, scoring: Any = "accuracy", n_jobs: Any = -1) -> Dict[str, Any]:
         self.grid_search = GridSearchCV(estimator=_shared.estimator_of(model), param_grid=param_grid, cv=cv,
                                         scoring=scoring, n_jobs=n_jobs, verbose=1, return_train_score=True)

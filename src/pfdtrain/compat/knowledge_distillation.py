@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F  # noqa: N812 - the legacy module-level name
+import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader
 
@@ -22,9 +22,21 @@ from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, Dict, Opti
 from pfdtrain.losses.distillation import HARD_LOSSES, distillation_loss
 
 __all__ = [
-    "DistillationLoss", "DistillationTrainer", "compare_teacher_student",
     # module-level names of the legacy module (served as training.knowledge_distillation.<name>)
-    "NUM_CLASSES", "SIGNAL_LENGTH", "DataLoader", "Dict", "F", "Optional", "Tuple", "logger", "nn", "np", "torch",
+    "NUM_CLASSES",
+    "SIGNAL_LENGTH",
+    "DataLoader",
+    "Dict",
+    "DistillationLoss",
+    "DistillationTrainer",
+    "F",
+    "Optional",
+    "Tuple",
+    "compare_teacher_student",
+    "logger",
+    "nn",
+    "np",
+    "torch",
 ]
 
 logger = get_logger("training.knowledge_distillation")

@@ -9,7 +9,7 @@ returns the per-sample vector; ``compute_class_weights`` gives absent classes ``
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F  # noqa: N812 - the legacy module-level name
+import torch.nn.functional as F
 from torch import nn
 
 from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, Optional, get_logger
@@ -17,9 +17,18 @@ from pfdtrain.losses import PhysicsInformedLoss as _CorePhysicsInformedLoss
 from pfdtrain.losses import focal_loss, label_smoothing_cross_entropy
 
 __all__ = [
-    "FocalLoss", "LabelSmoothingCrossEntropy", "PhysicsInformedLoss", "compute_class_weights",
     # module-level names of the legacy module (served as training.losses.<name>)
-    "NUM_CLASSES", "SIGNAL_LENGTH", "F", "Optional", "logger", "nn", "torch",
+    "NUM_CLASSES",
+    "SIGNAL_LENGTH",
+    "F",
+    "FocalLoss",
+    "LabelSmoothingCrossEntropy",
+    "Optional",
+    "PhysicsInformedLoss",
+    "compute_class_weights",
+    "logger",
+    "nn",
+    "torch",
 ]
 
 logger = get_logger("training.losses")
@@ -37,9 +46,8 @@ class FocalLoss(nn.Module):
         self.reduction = reduction
 
     def forward(self, inputs, targets):
-        if self.alpha is not None:
-            if self.alpha.device != inputs.device:
-                self.alpha = self.alpha.to(inputs.device)
+        if self.alpha is not None and self.alpha.device != inputs.device:
+            self.alpha = self.alpha.to(inputs.device)
         return focal_loss(inputs, targets, self.gamma, self.alpha, _legacy_reduction(self.reduction))
 
 

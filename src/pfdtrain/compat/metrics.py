@@ -26,15 +26,26 @@ from pfdtrain.compat._sklearn_metrics import accuracy_score, f1_score, precision
 from pfdtrain.compat._sklearn_metrics import confusion_matrix as sklearn_confusion_matrix
 
 __all__ = [
+    # module-level names of the legacy module (served as training.metrics.<name>)
+    "NUM_CLASSES",
+    "SIGNAL_LENGTH",
+    "Dict",
     "MetricsTracker",
+    "Optional",
+    "Tuple",
+    "accuracy_score",
     "compute_accuracy",
     "compute_confusion_matrix",
     "compute_f1_score",
     "compute_per_class_metrics",
     "compute_top_k_accuracy",
-    # module-level names of the legacy module (served as training.metrics.<name>)
-    "NUM_CLASSES", "SIGNAL_LENGTH", "Dict", "Optional", "Tuple", "accuracy_score", "f1_score", "logger", "np",
-    "precision_score", "recall_score", "sklearn_confusion_matrix", "torch",
+    "f1_score",
+    "logger",
+    "np",
+    "precision_score",
+    "recall_score",
+    "sklearn_confusion_matrix",
+    "torch",
 ]
 
 logger = get_logger("training.metrics")

@@ -16,9 +16,19 @@ from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, GradScaler
 from pfdtrain.compat.trainer import Trainer
 
 __all__ = [
-    "MixedPrecisionTrainer", "check_mixed_precision_support", "enable_mixed_precision",
     # module-level names of the legacy module (served as training.mixed_precision.<name>)
-    "NUM_CLASSES", "SIGNAL_LENGTH", "GradScaler", "Optional", "Trainer", "autocast", "logger", "nn", "torch",
+    "NUM_CLASSES",
+    "SIGNAL_LENGTH",
+    "GradScaler",
+    "MixedPrecisionTrainer",
+    "Optional",
+    "Trainer",
+    "autocast",
+    "check_mixed_precision_support",
+    "enable_mixed_precision",
+    "logger",
+    "nn",
+    "torch",
 ]
 
 logger = get_logger("training.mixed_precision")

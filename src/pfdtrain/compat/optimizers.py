@@ -14,15 +14,40 @@ import warnings
 import torch
 from torch import nn
 from torch.optim import SGD, Adam, AdamW, RMSprop
-from torch.optim.lr_scheduler import CosineAnnealingLR, CosineAnnealingWarmRestarts, OneCycleLR, ReduceLROnPlateau, StepLR
+from torch.optim.lr_scheduler import (
+    CosineAnnealingLR,
+    CosineAnnealingWarmRestarts,
+    OneCycleLR,
+    ReduceLROnPlateau,
+    StepLR,
+)
 
 from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, Any, Dict, Optional, get_logger
 
 __all__ = [
-    "create_optimizer", "create_scheduler", "get_lr", "set_lr",
     # module-level names of the legacy module (served as training.optimizers.<name>)
-    "NUM_CLASSES", "SIGNAL_LENGTH", "SGD", "Adam", "AdamW", "Any", "CosineAnnealingLR", "CosineAnnealingWarmRestarts",
-    "Dict", "OneCycleLR", "Optional", "RMSprop", "ReduceLROnPlateau", "StepLR", "logger", "nn", "torch", "warnings",
+    "NUM_CLASSES",
+    "SGD",
+    "SIGNAL_LENGTH",
+    "Adam",
+    "AdamW",
+    "Any",
+    "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "Dict",
+    "OneCycleLR",
+    "Optional",
+    "RMSprop",
+    "ReduceLROnPlateau",
+    "StepLR",
+    "create_optimizer",
+    "create_scheduler",
+    "get_lr",
+    "logger",
+    "nn",
+    "set_lr",
+    "torch",
+    "warnings",
 ]
 
 logger = get_logger("training.optimizers")

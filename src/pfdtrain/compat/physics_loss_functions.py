@@ -19,7 +19,7 @@ import sys
 
 import numpy as np
 import torch
-import torch.nn.functional as F  # noqa: N812 - the legacy module-level name
+import torch.nn.functional as F
 from torch import nn
 
 from pfdtrain import physics as _core
@@ -29,18 +29,30 @@ from pfdtrain.physics.constants import FAULT_CLASSES, NOMINAL_RPM, SAMPLING_RATE
 from pfdtrain.physics.signatures import FAULT_SIGNATURES, NOISE_LEVELS
 
 __all__ = [
+    # module-level names of the legacy module (served as training.physics_loss_functions.<name>)
+    "NUM_CLASSES",
     "SAMPLING_RATE",
+    "SIGNAL_LENGTH",
+    "BearingDynamics",
+    "Dict",
+    "F",
+    "FaultSignatureDatabase",
     "FrequencyConsistencyLoss",
+    "Optional",
     "PhysicalConstraintLoss",
     "SommerfeldConsistencyLoss",
     "SpectralDistanceLoss",
     "TemporalSmoothnessLoss",
+    "Tuple",
     "frequency_consistency_loss",
+    "logger",
+    "nn",
+    "np",
+    "os",
     "sommerfeld_consistency_loss",
+    "sys",
     "temporal_smoothness_loss",
-    # module-level names of the legacy module (served as training.physics_loss_functions.<name>)
-    "NUM_CLASSES", "SIGNAL_LENGTH", "BearingDynamics", "Dict", "F", "FaultSignatureDatabase", "Optional", "Tuple",
-    "logger", "nn", "np", "os", "sys", "torch",
+    "torch",
 ]
 
 logger = get_logger("training.physics_loss_functions")

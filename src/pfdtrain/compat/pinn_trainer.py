@@ -49,11 +49,31 @@ from pfdtrain.compat.trainer import Trainer, TrainingState
 from pfdtrain.tasks.base import StepOutput
 
 __all__ = [
-    "PINNTrainer", "PINNTrainingState",
     # module-level names of the legacy module (served as training.pinn_trainer.<name>)
-    "NUM_CLASSES", "SIGNAL_LENGTH", "Callable", "DataLoader", "Dict", "FrequencyConsistencyLoss", "List",
-    "Optional", "Path", "PhysicalConstraintLoss", "SommerfeldConsistencyLoss", "TemporalSmoothnessLoss", "Trainer",
-    "TrainingState", "Tuple", "logger", "nn", "np", "sys", "time", "torch", "tqdm",
+    "NUM_CLASSES",
+    "SIGNAL_LENGTH",
+    "Callable",
+    "DataLoader",
+    "Dict",
+    "FrequencyConsistencyLoss",
+    "List",
+    "Optional",
+    "PINNTrainer",
+    "PINNTrainingState",
+    "Path",
+    "PhysicalConstraintLoss",
+    "SommerfeldConsistencyLoss",
+    "TemporalSmoothnessLoss",
+    "Trainer",
+    "TrainingState",
+    "Tuple",
+    "logger",
+    "nn",
+    "np",
+    "sys",
+    "time",
+    "torch",
+    "tqdm",
 ]
 
 logger = get_logger("training.pinn_trainer")
@@ -80,10 +100,7 @@ class _PinnTask(B.LegacyTask):
         if metadata is not None:
             metadata = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in metadata.items()}
         with B.legacy_autocast(training and owner._autocast_enabled(training)):
-            if isinstance(metadata, dict) and metadata:
-                outputs = model(inputs, metadata)
-            else:
-                outputs = model(inputs)
+            outputs = model(inputs, metadata) if isinstance(metadata, dict) and metadata else model(inputs)
             total, parts = owner.compute_loss(outputs, targets, inputs, metadata)
         as_tensor = lambda v: torch.tensor(float(v), dtype=torch.float64)  # noqa: E731
         return StepOutput(loss=total, batch_size=targets.size(0), metrics={

@@ -20,10 +20,22 @@ from pfdtrain.compat import _bridge as B
 from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, Dict, List, Optional, Tuple, get_logger
 
 __all__ = [
-    "ProgressiveResizingTrainer", "ResizableSignalDataset", "resize_signal",
     # module-level names of the legacy module (served as training.progressive_resizing.<name>)
-    "NUM_CLASSES", "SIGNAL_LENGTH", "DataLoader", "Dataset", "Dict", "List", "Optional", "Tuple", "logger", "nn",
-    "np", "torch",
+    "NUM_CLASSES",
+    "SIGNAL_LENGTH",
+    "DataLoader",
+    "Dataset",
+    "Dict",
+    "List",
+    "Optional",
+    "ProgressiveResizingTrainer",
+    "ResizableSignalDataset",
+    "Tuple",
+    "logger",
+    "nn",
+    "np",
+    "resize_signal",
+    "torch",
 ]
 
 logger = get_logger("training.progressive_resizing")

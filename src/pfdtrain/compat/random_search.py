@@ -34,9 +34,16 @@ from pfdtrain.hpo.defaults import MODEL_NAMES, default_search_space
 from pfdtrain.hpo.distributions import RandInt, Uniform
 
 __all__ = [
-    "RandomSearchOptimizer", "get_default_param_distributions",
     # module-level names of the legacy module (served as training.random_search.<name>)
-    "Any", "Dict", "RandomizedSearchCV", "logger", "np", "randint", "uniform",
+    "Any",
+    "Dict",
+    "RandomSearchOptimizer",
+    "RandomizedSearchCV",
+    "get_default_param_distributions",
+    "logger",
+    "np",
+    "randint",
+    "uniform",
 ]
 
 logger = get_logger("training.random_search")
@@ -65,7 +72,7 @@ class RandomSearchOptimizer:
         self.random_state = random_state
         self.random_search: Any = None
 
-    def search(self, model: Any, X_train: np.ndarray, y_train: np.ndarray, param_distributions: Any,  # noqa: N803
+    def search(self, model: Any, X_train: np.ndarray, y_train: np.ndarray, param_distributions: Any,
                n_iter: int = 50, cv: Any = 5, scoring: Any = "accuracy", n_jobs: Any = -1) -> Dict[str, Any]:
         self.random_search = RandomizedSearchCV(
             estimator=_shared.estimator_of(model), param_distributions=param_distributions, n_iter=n_iter, cv=cv,

@@ -41,10 +41,25 @@ from pfdtrain.plugins.base import Plugin, PrecisionPlugin
 from pfdtrain.tasks.base import StepOutput
 
 __all__ = [
-    "MultiTFRTrainer", "SpectrogramTrainer",
     # module-level names of the legacy module (served as training.spectrogram_trainer.<name>)
-    "NUM_CLASSES", "SIGNAL_LENGTH", "Callable", "DataLoader", "Dict", "List", "Optional", "Path", "Trainer",
-    "TrainingState", "logger", "nn", "np", "sys", "torch", "tqdm",
+    "NUM_CLASSES",
+    "SIGNAL_LENGTH",
+    "Callable",
+    "DataLoader",
+    "Dict",
+    "List",
+    "MultiTFRTrainer",
+    "Optional",
+    "Path",
+    "SpectrogramTrainer",
+    "Trainer",
+    "TrainingState",
+    "logger",
+    "nn",
+    "np",
+    "sys",
+    "torch",
+    "tqdm",
 ]
 
 logger = get_logger("training.spectrogram_trainer")
@@ -198,8 +213,8 @@ class MultiTFRTrainer(SpectrogramTrainer):
     """Trains one model on several time-frequency representations, one loader each, per epoch."""
 
     def __init__(self, model, train_loaders, val_loaders=None, tfr_weights=None, **kwargs):
-        train_loader = list(train_loaders.values())[0]
-        val_loader = list(val_loaders.values())[0] if val_loaders else None
+        train_loader = next(iter(train_loaders.values()))
+        val_loader = next(iter(val_loaders.values())) if val_loaders else None
         super().__init__(model=model, train_loader=train_loader, val_loader=val_loader, **kwargs)
         self.train_loaders = train_loaders
         self.val_loaders = val_loaders or {}

@@ -33,10 +33,22 @@ from pfdtrain.compat._legacy_names import (
 )
 
 __all__ = [
-    "Trainer", "TrainingState",
     # module-level names of the legacy module (served as training.trainer.<name>)
-    "NUM_CLASSES", "SIGNAL_LENGTH", "Callable", "DataLoader", "Dict", "List", "Optional", "Path", "logger",
-    "nn", "time", "torch", "tqdm",
+    "NUM_CLASSES",
+    "SIGNAL_LENGTH",
+    "Callable",
+    "DataLoader",
+    "Dict",
+    "List",
+    "Optional",
+    "Path",
+    "Trainer",
+    "TrainingState",
+    "logger",
+    "nn",
+    "time",
+    "torch",
+    "tqdm",
 ]
 
 logger = get_logger("training.trainer")

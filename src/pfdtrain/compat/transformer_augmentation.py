@@ -10,24 +10,29 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-import torch.nn.functional as F  # noqa: N812 - the legacy module-level name
+import torch.nn.functional as F
 
 from pfdtrain.augment import functional as K
 from pfdtrain.compat._legacy_names import Optional, Tuple, get_logger
 
 __all__ = [
+    # module-level names of the legacy module (served as training.transformer_augmentation.<name>)
+    "F",
+    "Optional",
     "PatchAugmentation",
+    "Tuple",
     "get_heavy_augmentation",
     "get_light_augmentation",
     "get_medium_augmentation",
+    "logger",
+    "np",
     "patch_cutout",
     "patch_dropout",
     "patch_jitter",
     "patch_mixup",
     "patch_permutation",
     "temporal_shift_patches",
-    # module-level names of the legacy module (served as training.transformer_augmentation.<name>)
-    "F", "Optional", "Tuple", "logger", "np", "torch",
+    "torch",
 ]
 
 logger = get_logger("training.transformer_augmentation")
@@ -159,7 +164,8 @@ def _legacy_main() -> None:
     print("\n7. Testing PatchAugmentation pipeline...")
     print(f"   Augmented shape: {get_medium_augmentation()(patches, training=True).shape}")
     print("\n8. Testing preset configurations...")
-    presets = (("light", get_light_augmentation), ("medium", get_medium_augmentation), ("heavy", get_heavy_augmentation))
+    presets = (("light", get_light_augmentation), ("medium", get_medium_augmentation),
+               ("heavy", get_heavy_augmentation))
     for name, preset in presets:
         print(f"   {name}: output shape = {preset()(patches, training=True).shape}")
     print("\n✅ All tests passed!")

@@ -17,13 +17,18 @@ from pfdtrain.compat._legacy_names import Optional, get_logger
 from pfdtrain.optim import Noam, WarmupCosine, WarmupCosineLR, WarmupLinear
 
 __all__ = [
+    # module-level names of the legacy module (served as training.transformer_schedulers.<name>)
+    "LambdaLR",
+    "Optional",
     "WarmupCosineScheduler",
+    "_LRScheduler",
     "create_noam_schedule",
     "create_warmup_cosine_schedule",
     "create_warmup_linear_schedule",
     "get_scheduler",
-    # module-level names of the legacy module (served as training.transformer_schedulers.<name>)
-    "LambdaLR", "Optional", "_LRScheduler", "logger", "math", "torch",
+    "logger",
+    "math",
+    "torch",
 ]
 
 logger = get_logger("training.transformer_schedulers")
