@@ -63,7 +63,7 @@ def _stacklevel() -> int:
     Counts this package's frames above ``_warn_once``; importlib's bootstrap frames are not
     counted because ``warnings`` skips them by itself."""
     level = 1  # _warn_once
-    frame = sys._getframe(2)  # _warn_once's caller
+    frame: types.FrameType | None = sys._getframe(2)  # _warn_once's caller
     while frame is not None:
         filename = frame.f_code.co_filename
         if not ("importlib" in filename and "_bootstrap" in filename):
@@ -94,7 +94,9 @@ def _import_target(dotted: str, spelled: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        exc.add_note(f"(while {context})")
+        add_note = getattr(exc, "add_note", None)  # Python >= 3.11
+        if add_note is not None:
+            add_note(f"(while {context})")
         raise
     except AttributeError as exc:  # never let it look like "name not found"
         raise ImportError(f"importing {module_name} failed ({context}): {exc}", name=module_name) from exc
@@ -236,7 +238,7 @@ def create(fullname: str) -> types.ModuleType:
             f"pfdtrain drop-in shim for the legacy package {fullname} (no real one was found). "
             f"Exports nothing, like the legacy __init__; its modules are shims too.",
         )
-        module.__all__ = []
+        vars(module)["__all__"] = []
         return module
     if fullname in ("packages", "packages.core"):
         return ParentPackage(fullname, f"pfdtrain placeholder for {fullname} (no real one was found).")

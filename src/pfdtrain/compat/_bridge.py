@@ -153,7 +153,8 @@ class ZeroGradBeforeBackward(Callback):
     """``optimizer.zero_grad()`` between loss and backward, as the legacy loops did."""
 
     def on_before_backward(self, trainer: Trainer, loss: torch.Tensor) -> None:
-        trainer.optimizer.zero_grad()
+        if trainer.optimizer is not None:
+            trainer.optimizer.zero_grad()
 
 
 # ------------------------------------------------------------------------------------ tasks
@@ -330,7 +331,7 @@ class BatchMeanTask(LegacyTask):
                    "count": torch.tensor(float(labels.size(0)), dtype=torch.float64)}
         return StepOutput(loss=loss, batch_size=1, metrics=metrics)
 
-    def forward(self, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor):
+    def forward(self, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> Any:
         outputs = model(inputs)
         return outputs, self.owner.criterion(outputs, labels), {}
 

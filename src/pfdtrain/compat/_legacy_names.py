@@ -19,8 +19,15 @@ from __future__ import annotations
 
 import collections.abc as abc
 import logging
-import typing
-from typing import Any
+from typing import (  # noqa: UP035 - the legacy modules bound these typing names (served as training.<m>.<name>)
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Optional,
+    Tuple,
+)
 
 import torch
 
@@ -45,12 +52,6 @@ __all__ = [
     "tqdm",
 ]
 
-Optional = typing.Optional
-Dict = typing.Dict  # noqa: UP006 - the legacy modules bound typing.Dict itself (served as training.<m>.Dict)
-List = typing.List  # noqa: UP006 - as above
-Tuple = typing.Tuple  # noqa: UP006 - as above
-Callable = typing.Callable
-Iterable = typing.Iterable
 
 
 def get_logger(name: str) -> logging.Logger:
@@ -98,9 +99,9 @@ class no_progress_bar:
 
 
 try:
-    from tqdm import tqdm
+    from tqdm import tqdm  # type: ignore[import-untyped]  # tqdm ships no type stubs
 except ImportError:  # tqdm is not a pfdtrain dependency; legacy needed it
-    tqdm = no_progress_bar  # type: ignore[misc,assignment]  # same call shape, no display
+    tqdm = no_progress_bar  # same call shape, no display
 
 
 def legacy_model(module: str, name: str, stand_in: Callable[[], Any], **kwargs: Any) -> Any:

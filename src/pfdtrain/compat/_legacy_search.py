@@ -37,7 +37,7 @@ def values(cv_results: Mapping[str, Any], key: str) -> list[Any]:
 def pyplot(feature: str) -> Any:
     """``matplotlib.pyplot``, or an ImportError saying that ``feature`` needs matplotlib."""
     try:
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # type: ignore[import-not-found]  # optional, not a dependency
     except ImportError as exc:
         raise ImportError(
             f"{feature} needs matplotlib, which is not installed. Install it with: pip install matplotlib",

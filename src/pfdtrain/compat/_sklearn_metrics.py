@@ -208,7 +208,7 @@ def _prf(caller: str, y_true: Any, y_pred: Any, labels: Any, pos_label: Any, ave
                       UserWarning, stacklevel=3)
     if average == "samples":
         raise ValueError("Samplewise metrics are not available outside of multilabel classification.")
-    label_list: Sequence[Any] = present if labels is None else list(_as_array(labels).reshape(-1))
+    label_list: Sequence[Any] = list(present) if labels is None else list(_as_array(labels).reshape(-1))
     weights = _weights(sample_weight, y_true.shape[0])
     tp = np.array([weights[(y_true == c) & (y_pred == c)].sum() for c in label_list])
     pred = np.array([weights[y_pred == c].sum() for c in label_list])

@@ -131,12 +131,12 @@ class BayesianOptimizer:
         params = {name: _suggest(trial, name, spec) for name, spec in SPACES[model_name].items()}
         return hyperparams_for(model_name, params)
 
-    def _require_study(self):
+    def _require_study(self) -> Any:
         if self.study is None:
             raise ValueError(_NOT_RUN)
         return self.study
 
-    def get_optimization_history(self):
+    def get_optimization_history(self) -> Any:
         trials = self._require_study().trials
         return {
             "trial_numbers": [t.number for t in trials],
@@ -144,11 +144,11 @@ class BayesianOptimizer:
             "params": [t.params for t in trials],
         }
 
-    def get_best_trial_info(self):
+    def get_best_trial_info(self) -> Any:
         best = self._require_study().best_trial
         return {"number": best.number, "value": best.value, "params": best.params}
 
-    def plot_optimization_history(self, save_path=None):
+    def plot_optimization_history(self, save_path: Any = None) -> Any:
         history = self.get_optimization_history()
         plt = _shared.pyplot("BayesianOptimizer.plot_optimization_history")
         points = [(n, v) for n, v in zip(history["trial_numbers"], history["values"], strict=False) if v is not None]
@@ -165,7 +165,7 @@ class BayesianOptimizer:
         ax.legend()
         return _shared.finish(fig, save_path)
 
-    def plot_param_importances(self, save_path=None):
+    def plot_param_importances(self, save_path: Any = None) -> Any:
         study = self._require_study()
         plt = _shared.pyplot("BayesianOptimizer.plot_param_importances")
         importances = optuna.importance.get_param_importances(study)

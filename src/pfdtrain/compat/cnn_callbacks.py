@@ -55,55 +55,55 @@ logger = get_logger("training.cnn_callbacks")
 class Callback:
     """New-API base class: six no-op hooks."""
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Any = None) -> None:
         pass
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: Any = None) -> None:
         pass
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
         pass
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         pass
 
-    def on_batch_begin(self, batch, logs=None):
+    def on_batch_begin(self, batch: int, logs: Any = None) -> None:
         pass
 
-    def on_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch: int, logs: Any = None) -> None:
         pass
 
 
 class CallbackList:
     """Forwards each hook positionally to every callback in order; ignores ``should_stop``."""
 
-    def __init__(self, callbacks):
+    def __init__(self, callbacks: Any) -> None:
         self.callbacks = callbacks  # the caller's list itself, as legacy kept it
 
-    def append(self, callback):
+    def append(self, callback: Any) -> None:
         self.callbacks.append(callback)
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Any = None) -> None:
         for callback in self.callbacks:
             callback.on_train_begin(logs)
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: Any = None) -> None:
         for callback in self.callbacks:
             callback.on_train_end(logs)
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
         for callback in self.callbacks:
             callback.on_epoch_begin(epoch, logs)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         for callback in self.callbacks:
             callback.on_epoch_end(epoch, logs)
 
-    def on_batch_begin(self, batch, logs=None):
+    def on_batch_begin(self, batch: int, logs: Any = None) -> None:
         for callback in self.callbacks:
             callback.on_batch_begin(batch, logs)
 
-    def on_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch: int, logs: Any = None) -> None:
         for callback in self.callbacks:
             callback.on_batch_end(batch, logs)
 
@@ -111,20 +111,20 @@ class CallbackList:
 class LearningRateMonitor(Callback):
     """Record ``(epoch, lr of group 0)`` every ``log_interval`` epochs."""
 
-    def __init__(self, optimizer, log_interval=1, verbose=True):
+    def __init__(self, optimizer: Any, log_interval: int = 1, verbose: bool = True) -> None:
         self.optimizer = optimizer
         self.log_interval = log_interval
         self.verbose = verbose
-        self.lr_history = []
+        self.lr_history: list[Any] = []
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         if (epoch + 1) % self.log_interval == 0:
             lr = self.optimizer.param_groups[0]["lr"]
             self.lr_history.append((epoch, lr))
             if self.verbose:
                 logger.info(f"Epoch {epoch + 1}: LR = {lr:.6f}")
 
-    def get_history(self):
+    def get_history(self) -> Any:
         return self.lr_history
 
 
@@ -134,15 +134,16 @@ class GradientMonitor(Callback):
     #: Driven by the core Trainer, ``on_batch_end`` runs before the optimizer step (gradients exist).
     reads_gradients = True
 
-    def __init__(self, model, log_interval=100, norm_type=2.0, alert_threshold=10.0):
+    def __init__(self, model: Any, log_interval: int = 100, norm_type: float = 2.0,
+                 alert_threshold: float = 10.0) -> None:
         self.model = model
         self.log_interval = log_interval
         self.norm_type = norm_type
         self.alert_threshold = alert_threshold
-        self.gradient_norms = []
+        self.gradient_norms: list[Any] = []
         self.batch_count = 0
 
-    def on_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch: int, logs: Any = None) -> None:
         self.batch_count += 1
         if self.batch_count % self.log_interval != 0:
             return
@@ -157,7 +158,7 @@ class GradientMonitor(Callback):
         if total < 1e-7:
             logger.warning(f"⚠️ Very small gradient detected: {total:.2e} (potential vanishing gradients)")
 
-    def get_statistics(self):
+    def get_statistics(self) -> Any:
         if not self.gradient_norms:
             return {}
         norms = np.asarray(self.gradient_norms, dtype=np.float64)
@@ -168,8 +169,8 @@ class GradientMonitor(Callback):
 class ModelCheckpointCallback(Callback):
     """``checkpoint_epoch{epoch:03d}_{monitor}{value:.4f}.pth`` on improvement (or every epoch)."""
 
-    def __init__(self, checkpoint_dir, model, optimizer=None, monitor="val_acc", mode="max",
-                 save_best_only=True, verbose=True):
+    def __init__(self, checkpoint_dir: Any, model: Any, optimizer: Any = None, monitor: str = "val_acc",
+                 mode: str = "max", save_best_only: bool = True, verbose: bool = True) -> None:
         self.checkpoint_dir = Path(checkpoint_dir)
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
         self.model = model
@@ -180,7 +181,7 @@ class ModelCheckpointCallback(Callback):
         self.verbose = verbose
         self.best_metric = float("-inf") if mode == "max" else float("inf")
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         if logs is None or self.monitor not in logs:
             return
         current = logs[self.monitor]
@@ -202,17 +203,17 @@ class TimingCallback(Callback):
     """Wall time of epochs and batches: from the last ``*_begin`` (an end before any begin records
     nothing; the start time is not cleared, so a second end without a begin measures again)."""
 
-    def __init__(self, verbose=True):
+    def __init__(self, verbose: bool = True) -> None:
         self.verbose = verbose
-        self.epoch_start_time = None
-        self.batch_start_time = None
-        self.epoch_times = []
-        self.batch_times = []
+        self.epoch_start_time: float | None = None
+        self.batch_start_time: float | None = None
+        self.epoch_times: list[Any] = []
+        self.batch_times: list[Any] = []
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
         self.epoch_start_time = time.time()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         if self.epoch_start_time is None:
             return
         elapsed = time.time() - self.epoch_start_time
@@ -220,15 +221,15 @@ class TimingCallback(Callback):
         if self.verbose:
             logger.info(f"Epoch {epoch + 1} completed in {elapsed:.2f}s")
 
-    def on_batch_begin(self, batch, logs=None):
+    def on_batch_begin(self, batch: int, logs: Any = None) -> None:
         self.batch_start_time = time.time()
 
-    def on_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch: int, logs: Any = None) -> None:
         if self.batch_start_time is not None:
             self.batch_times.append(time.time() - self.batch_start_time)
 
-    def get_statistics(self):
-        stats = {}
+    def get_statistics(self) -> Any:
+        stats: dict[str, float] = {}
         if self.epoch_times:
             epochs = np.array(self.epoch_times)
             stats.update(epoch_mean=float(epochs.mean()), epoch_std=float(epochs.std()),
@@ -242,27 +243,28 @@ class TimingCallback(Callback):
 class MetricLogger(Callback):
     """Append ``{'epoch': epoch + 1, **logs}`` every ``log_interval`` epochs and rewrite the JSON file."""
 
-    def __init__(self, log_file, log_interval=1):
+    def __init__(self, log_file: Any, log_interval: int = 1) -> None:
         self.log_file = Path(log_file)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         self.log_interval = log_interval
-        self.metrics_history = []
+        self.metrics_history: list[Any] = []
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         if (epoch + 1) % self.log_interval != 0 or logs is None:
             return
         self.metrics_history.append({"epoch": epoch + 1, **logs})
         with open(self.log_file, "w") as f:
             json.dump(self.metrics_history, f, indent=2)
 
-    def get_history(self):
+    def get_history(self) -> Any:
         return self.metrics_history
 
 
 class EarlyStoppingCallback(Callback):
     """Set ``should_stop`` (sticky) after ``patience`` epochs without improvement; never raises."""
 
-    def __init__(self, monitor="val_loss", patience=10, mode="min", min_delta=0.0, verbose=True):
+    def __init__(self, monitor: str = "val_loss", patience: int = 10, mode: str = "min", min_delta: float = 0.0,
+                 verbose: bool = True) -> None:
         self.monitor = monitor
         self.patience = patience
         self.mode = mode
@@ -272,7 +274,7 @@ class EarlyStoppingCallback(Callback):
         self.counter = 0
         self.should_stop = False
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
         if logs is None or self.monitor not in logs:
             return
         current = logs[self.monitor]
@@ -297,7 +299,7 @@ class EarlyStoppingCallback(Callback):
                 logger.info(f"Early stopping triggered at epoch {epoch + 1}")
 
 
-def test_callbacks():
+def test_callbacks() -> None:
     """Legacy self-test: each callback driven by hand on a ``Linear(10, 1)`` (random inputs from the
     global RNG), with legacy's printed lines; messages go to ``training.cnn_callbacks``."""
     import tempfile
@@ -360,6 +362,6 @@ def test_callbacks():
     print("=" * 60)
 
 
-def _legacy_main():
+def _legacy_main() -> None:
     """``python -m training.cnn_callbacks``."""
     test_callbacks()

@@ -8,6 +8,8 @@ forwards only ``smoothing``, ``gamma``/``alpha`` and ``temperature`` and drops e
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -41,7 +43,7 @@ def _legacy_reduction(reduction: str) -> str:
 
 
 class LabelSmoothingCrossEntropy(nn.Module):
-    def __init__(self, smoothing: float = 0.1, reduction: str = "mean"):
+    def __init__(self, smoothing: float = 0.1, reduction: str = "mean") -> None:
         super().__init__()
         try:
             check_smoothing(smoothing)
@@ -57,7 +59,7 @@ class LabelSmoothingCrossEntropy(nn.Module):
 
 
 class FocalLoss(nn.Module):
-    def __init__(self, alpha=None, gamma: float = 2.0, reduction: str = "mean"):
+    def __init__(self, alpha: Any = None, gamma: float = 2.0, reduction: str = "mean") -> None:
         super().__init__()
         self.alpha = alpha
         self.gamma = gamma
@@ -71,7 +73,7 @@ class FocalLoss(nn.Module):
 
 
 class SupConLoss(nn.Module):
-    def __init__(self, temperature: float = 0.1, base_temperature: float = 0.07):
+    def __init__(self, temperature: float = 0.1, base_temperature: float = 0.07) -> None:
         super().__init__()
         self.temperature = temperature
         self.base_temperature = base_temperature
@@ -80,7 +82,8 @@ class SupConLoss(nn.Module):
         return supcon_loss(features, labels, self.temperature, self.base_temperature)
 
 
-def create_criterion(criterion_type: str = "label_smoothing", num_classes: int = NUM_CLASSES, **kwargs) -> nn.Module:
+def create_criterion(criterion_type: str = "label_smoothing", num_classes: int = NUM_CLASSES,
+                     **kwargs: Any) -> nn.Module:
     if criterion_type == "ce":
         return nn.CrossEntropyLoss()
     if criterion_type == "label_smoothing":

@@ -42,20 +42,24 @@ logger = get_logger("training.cnn_optimizer")
 # values and raises its own errors; patching training.cnn_optimizer.optim reaches them.
 
 
-def create_adamw_optimizer(model_params, lr=1e-3, weight_decay=1e-4, betas=(0.9, 0.999), eps=1e-8):
+def create_adamw_optimizer(model_params: Any, lr: float = 1e-3, weight_decay: float = 1e-4, betas: Any = (0.9, 0.999),
+                           eps: Any = 1e-8) -> Any:
     return optim.AdamW(params=model_params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
 
-def create_sgd_optimizer(model_params, lr=1e-2, momentum=0.9, weight_decay=1e-4, nesterov=True):
+def create_sgd_optimizer(model_params: Any, lr: float = 1e-2, momentum: Any = 0.9, weight_decay: float = 1e-4,
+                         nesterov: Any = True) -> Any:
     return optim.SGD(params=model_params, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)
 
 
-def create_rmsprop_optimizer(model_params, lr=1e-3, alpha=0.99, eps=1e-8, weight_decay=1e-4, momentum=0.0):
+def create_rmsprop_optimizer(model_params: Any, lr: float = 1e-3, alpha: Any = 0.99, eps: Any = 1e-8,
+                             weight_decay: float = 1e-4, momentum: Any = 0.0) -> Any:
     return optim.RMSprop(params=model_params, lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                          momentum=momentum)
 
 
-def create_optimizer(optimizer_type, model_params, lr=1e-3, weight_decay=1e-4, **kwargs):
+def create_optimizer(optimizer_type: str, model_params: Any, lr: float = 1e-3, weight_decay: float = 1e-4,
+                     **kwargs: Any) -> Any:
     optimizer_type = optimizer_type.lower()
     if optimizer_type == "adamw":
         return create_adamw_optimizer(model_params=model_params, lr=lr, weight_decay=weight_decay,
@@ -76,33 +80,33 @@ class OptimizerConfig:
     """Preset keyword sets for :func:`create_optimizer`."""
 
     @staticmethod
-    def default():
+    def default() -> Any:
         return {"optimizer_type": "adamw", "lr": 1e-3, "weight_decay": 1e-4, "betas": (0.9, 0.999)}
 
     @staticmethod
-    def fast_convergence():
+    def fast_convergence() -> Any:
         return {"optimizer_type": "adamw", "lr": 3e-3, "weight_decay": 1e-4, "betas": (0.9, 0.999)}
 
     @staticmethod
-    def strong_regularization():
+    def strong_regularization() -> Any:
         return {"optimizer_type": "adamw", "lr": 1e-3, "weight_decay": 1e-3, "betas": (0.9, 0.999)}
 
     @staticmethod
-    def sgd_baseline():
+    def sgd_baseline() -> Any:
         return {"optimizer_type": "sgd", "lr": 1e-2, "momentum": 0.9, "weight_decay": 1e-4, "nesterov": True}
 
 
-def _substring_rule(name, param, module):
+def _substring_rule(name: Any, param: Any, module: Any) -> Any:
     return any(part in name for part in ("bias", "bn", "norm"))
 
 
-def get_parameter_groups(model, lr=1e-3, weight_decay=1e-4, no_decay_bias=True):
+def get_parameter_groups(model: Any, lr: float = 1e-3, weight_decay: float = 1e-4, no_decay_bias: bool = True) -> Any:
     if not no_decay_bias:
         return [{"params": model.parameters(), "lr": lr, "weight_decay": weight_decay}]
     return parameter_groups(model, weight_decay, lr, no_decay=_substring_rule, keep_empty=True)
 
 
-def test_optimizers():
+def test_optimizers() -> None:
     """Legacy self-test on the legacy repository's ``CNN1D`` (``models.cnn.cnn_1d``) when it is
     importable, else on a small 1-D CNN stand-in; legacy's printed lines and checks."""
     from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, legacy_model, small_signal_cnn
@@ -156,6 +160,6 @@ def test_optimizers():
     print("=" * 60)
 
 
-def _legacy_main():
+def _legacy_main() -> None:
     """``python -m training.cnn_optimizer``."""
     test_optimizers()

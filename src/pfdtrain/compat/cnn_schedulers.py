@@ -81,7 +81,8 @@ def create_onecycle_scheduler(optimizer: Optimizer, max_lr: float, total_steps: 
                               anneal_strategy: str = "cos", div_factor: float = 25.0,
                               final_div_factor: float = 1e4) -> OneCycleLR:
     scheduler = OneCycleLR(optimizer, max_lr=max_lr, total_steps=total_steps, pct_start=pct_start,
-                           anneal_strategy=anneal_strategy, div_factor=div_factor, final_div_factor=final_div_factor)
+                           anneal_strategy=anneal_strategy,  # type: ignore[arg-type]  # torch checks the value
+                           div_factor=div_factor, final_div_factor=final_div_factor)
     logger.info(f"OneCycle scheduler: max_lr={max_lr}, total_steps={total_steps}")
     return scheduler
 
@@ -102,8 +103,9 @@ def create_exponential_scheduler(optimizer: Optimizer, gamma: float = 0.95, last
 def create_plateau_scheduler(optimizer: Optimizer, mode: str = "max", factor: float = 0.1, patience: int = 10,
                              threshold: float = 1e-4, min_lr: float = 1e-6) -> ReduceLROnPlateau:
     # verbose=True as legacy passed it: torch >= 2.7 rejects the keyword (TypeError), as it did for legacy
-    scheduler = ReduceLROnPlateau(optimizer, mode=mode, factor=factor, patience=patience,  # type: ignore[call-arg]  # kept legacy keyword
-                                  threshold=threshold, min_lr=min_lr, verbose=True)
+    scheduler = ReduceLROnPlateau(optimizer, mode=mode,  # type: ignore[arg-type]  # torch checks the value
+                                  factor=factor, patience=patience, threshold=threshold, min_lr=min_lr,
+                                  verbose=True)  # type: ignore[call-arg]  # the legacy keyword, kept
     logger.info(f"ReduceLROnPlateau scheduler: mode={mode}, patience={patience}, factor={factor}")
     return scheduler
 
@@ -119,7 +121,7 @@ class WarmupScheduler(LRScheduler):
         super().__init__(optimizer, last_epoch)
         logger.info(f"Warmup scheduler: warmup_epochs={warmup_epochs}")
 
-    def get_lr(self) -> list[float]:  # type: ignore[override]  # torch's stub returns list[float | Tensor]
+    def get_lr(self) -> list[float | torch.Tensor]:
         if self.last_epoch < self.warmup_epochs:
             factor = (self.last_epoch + 1) / self.warmup_epochs
             return [base_lr * factor for base_lr in self.base_lrs]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -60,9 +61,10 @@ _DEFAULT_DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 class CNNTrainer:
     """Legacy CNN trainer: ``fit`` returns the live ``history`` dict; accuracies in percent."""
 
-    def __init__(self, model: nn.Module, train_loader, val_loader=None, optimizer=None, criterion=None,
-                 device=_DEFAULT_DEVICE, lr_scheduler=None, max_grad_norm=1.0, gradient_accumulation_steps=1,
-                 mixed_precision=True, checkpoint_dir=None):
+    def __init__(self, model: nn.Module, train_loader: Any, val_loader: Any = None, optimizer: Any = None,
+                 criterion: Any = None, device: Any = _DEFAULT_DEVICE, lr_scheduler: Any = None,
+                 max_grad_norm: float = 1.0, gradient_accumulation_steps: int = 1, mixed_precision: bool = True,
+                 checkpoint_dir: Any = None) -> None:
         if mixed_precision and not torch.cuda.is_available():
             logger.warning("Mixed precision requested but CUDA not available. Disabling.")
             mixed_precision = False
@@ -78,11 +80,12 @@ class CNNTrainer:
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self.mixed_precision = mixed_precision
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir else None
-        self.scaler = GradScaler() if mixed_precision else None
+        self.scaler: Any = GradScaler() if mixed_precision else None
         self.current_epoch = 0
         self.best_val_loss = float("inf")
         self.best_val_acc = 0.0
-        self.history = {"train_loss": [], "train_acc": [], "val_loss": [], "val_acc": [], "lr": []}
+        self.history: dict[str, list[Any]] = {"train_loss": [], "train_acc": [], "val_loss": [], "val_acc": [],
+                                              "lr": []}
         logger.info(f"CNNTrainer initialized on {device}, mixed_precision={mixed_precision}")
 
     # ---------------------------------------------------------------- legacy API
@@ -104,7 +107,7 @@ class CNNTrainer:
         loader.postfix({"loss": f"{out['loss']:.4f}", "acc": f"{out['accuracy']:.2f}%"})
         return out
 
-    def _bar(self, loader, kind):
+    def _bar(self, loader: Any, kind: Any) -> Any:
         """Legacy's per-epoch ``tqdm`` bar (this module's global, read when the epoch starts)."""
         return B.ProgressLoader(loader, lambda it: tqdm(it, desc=f"Epoch {self.current_epoch + 1} [{kind}]"))
 
@@ -113,17 +116,17 @@ class CNNTrainer:
         timer: dict = {}
         user_epochs = B.overridden(self, "train_epoch", "validate_epoch")
 
-        def start(core, epoch):
+        def start(core: Any, epoch: int) -> None:
             self.current_epoch = epoch
             timer["t"] = time.time()
             if user_epochs:  # a subclass's epoch methods, called as legacy fit did
                 timer["metrics"] = (self.train_epoch(), self.validate_epoch())
                 B.hand_epoch_to_user(core)
 
-        def end(core, epoch):
+        def end(core: Any, epoch: int) -> None:
             self._fit_epoch_end(core, epoch, num_epochs, save_best, verbose, timer["t"], timer.pop("metrics", None))
 
-        def loaders():
+        def loaders() -> Any:
             val = self._bar(self.val_loader, "Val") if self.val_loader is not None else None
             return self._bar(self.train_loader, "Train"), val
 
@@ -134,7 +137,7 @@ class CNNTrainer:
             logger.info(f"Best validation accuracy: {self.best_val_acc:.2f}%")
         return self.history
 
-    def save_checkpoint(self, filename) -> None:
+    def save_checkpoint(self, filename: Any) -> None:
         if self.checkpoint_dir is None:
             logger.warning("No checkpoint_dir specified, skipping save")
             return
@@ -153,7 +156,7 @@ class CNNTrainer:
         torch.save(checkpoint, path)
         logger.info(f"Checkpoint saved to {path}")
 
-    def load_checkpoint(self, filepath) -> None:
+    def load_checkpoint(self, filepath: Any) -> None:
         checkpoint = torch.load(filepath, map_location=self.device)
         self.model.load_state_dict(checkpoint["model_state_dict"])
         self.optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
@@ -170,8 +173,8 @@ class CNNTrainer:
 
     # ---------------------------------------------------------------- per-epoch work (inside core fit)
 
-    def _fit_epoch_end(self, core, epoch: int, num_epochs: int, save_best: bool, verbose: bool,
-                       started: float, user_metrics=None) -> None:
+    def _fit_epoch_end(self, core: Any, epoch: int, num_epochs: int, save_best: bool, verbose: bool,
+                       started: float, user_metrics: Any = None) -> None:
         if user_metrics is not None:
             (train, val) = user_metrics
             train_loss, train_acc = train["loss"], train["accuracy"]
@@ -209,7 +212,7 @@ class CNNTrainer:
 
     # ---------------------------------------------------------------- core configuration
 
-    def _train_transform(self):
+    def _train_transform(self) -> Any:
         return None
 
     def _make_task(self) -> B.LegacyTask:
@@ -218,25 +221,25 @@ class CNNTrainer:
     def _autocast_enabled(self, training: bool) -> bool:
         return bool(self.mixed_precision)
 
-    def _autocast(self):
+    def _autocast(self) -> Any:
         return autocast()  # this module's global (legacy: torch.cuda.amp.autocast)
 
     def _amp_in_step(self) -> bool:
         return bool(self.mixed_precision) and self.scaler is not None
 
-    def _core(self, max_epochs: int = 0, callbacks=()):
+    def _core(self, max_epochs: int = 0, callbacks: Any = ()) -> Any:
         plugins = B.legacy_step_plugins(self, lambda: self.model, self._amp_in_step())
         return B.build_core(self.model, self.optimizer, self._make_task(), plugins, callbacks,
                             max_epochs=max_epochs, device=self.device)
 
 
-def _self_test_loaders(signals, labels):
+def _self_test_loaders(signals: np.ndarray, labels: np.ndarray) -> Any:
     """Train/val loaders (batch 8) the way legacy's self-test built them: the legacy repository's
     ``data.cnn_dataset`` / ``data.cnn_dataloader`` helpers when importable, else a seeded 70/15/15
     split (seed 42, as those helpers used) of plain tensors."""
     try:
-        from data.cnn_dataloader import create_cnn_dataloaders
-        from data.cnn_dataset import create_cnn_datasets_from_arrays
+        from data.cnn_dataloader import create_cnn_dataloaders  # type: ignore[import-not-found]  # legacy repo
+        from data.cnn_dataset import create_cnn_datasets_from_arrays  # type: ignore[import-not-found]  # legacy repo
     except ImportError:
         from torch.utils.data import TensorDataset
 
@@ -250,7 +253,7 @@ def _self_test_loaders(signals, labels):
     return create_cnn_dataloaders(train_dataset=train_ds, val_dataset=val_ds, batch_size=8, num_workers=0)
 
 
-def test_cnn_trainer():
+def test_cnn_trainer() -> None:
     """Legacy self-test: 2 epochs on 100 random signals with checkpointing to ``./test_checkpoints``
     (deleted at the end), then a reload. Uses the legacy repository's ``CNN1D`` and data helpers
     when importable, else pfdtrain stand-ins; legacy's printed lines and log messages."""
@@ -267,7 +270,7 @@ def test_cnn_trainer():
     labels = np.random.randint(0, 11, 100)
     loaders = _self_test_loaders(signals, labels)
 
-    def new_model():
+    def new_model() -> Any:
         return legacy_model("models.cnn.cnn_1d", "CNN1D", small_signal_cnn, num_classes=NUM_CLASSES)
 
     model = new_model()
@@ -307,6 +310,6 @@ def test_cnn_trainer():
     print("=" * 60)
 
 
-def _legacy_main():
+def _legacy_main() -> None:
     """``python -m training.cnn_trainer``."""
     test_cnn_trainer()

@@ -26,7 +26,7 @@ except ImportError:  # pfdtrain's stand-ins, which need Optuna (ImportError nami
     from pfdtrain.hpo._optuna import import_optuna
 
     import_optuna("training.grid_search")
-    from pfdtrain.compat._search_standins import BaseEstimator, GridSearchCV  # type: ignore[assignment]
+    from pfdtrain.compat._search_standins import BaseEstimator, GridSearchCV
 
 from pfdtrain.hpo.defaults import MODEL_NAMES, default_search_space
 

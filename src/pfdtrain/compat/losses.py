@@ -8,6 +8,8 @@ returns the per-sample vector; ``compute_class_weights`` gives absent classes ``
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -39,25 +41,25 @@ def _legacy_reduction(reduction: str) -> str:
 
 
 class FocalLoss(nn.Module):
-    def __init__(self, alpha=None, gamma=2.0, reduction="mean"):
+    def __init__(self, alpha: Any = None, gamma: Any = 2.0, reduction: Any = "mean") -> None:
         super().__init__()
         self.alpha = alpha
         self.gamma = gamma
         self.reduction = reduction
 
-    def forward(self, inputs, targets):
+    def forward(self, inputs: Any, targets: torch.Tensor) -> Any:
         if self.alpha is not None and self.alpha.device != inputs.device:
             self.alpha = self.alpha.to(inputs.device)
         return focal_loss(inputs, targets, self.gamma, self.alpha, _legacy_reduction(self.reduction))
 
 
 class LabelSmoothingCrossEntropy(nn.Module):
-    def __init__(self, smoothing=0.1, reduction="mean"):
+    def __init__(self, smoothing: float = 0.1, reduction: Any = "mean") -> None:
         super().__init__()
         self.smoothing = smoothing
         self.reduction = reduction
 
-    def forward(self, inputs, targets):
+    def forward(self, inputs: Any, targets: torch.Tensor) -> Any:
         return label_smoothing_cross_entropy(
             inputs, targets, self.smoothing, _legacy_reduction(self.reduction)
         )
@@ -66,18 +68,18 @@ class LabelSmoothingCrossEntropy(nn.Module):
 class PhysicsInformedLoss(_CorePhysicsInformedLoss):
     """The core loss with legacy's ``ce_loss`` sub-module, which ``forward`` calls (as legacy's did)."""
 
-    def __init__(self, data_weight=1.0, physics_weight=0.1):
+    def __init__(self, data_weight: float = 1.0, physics_weight: float = 0.1) -> None:
         super().__init__(data_weight, physics_weight)
         self.ce_loss = nn.CrossEntropyLoss()
 
-    def forward(self, predictions, targets, physics_loss=None):
+    def forward(self, predictions: torch.Tensor, targets: torch.Tensor, physics_loss: Any = None) -> Any:
         total_loss = self.data_weight * self.ce_loss(predictions, targets)
         if physics_loss is not None:
             total_loss = total_loss + self.physics_weight * physics_loss
         return total_loss
 
 
-def compute_class_weights(targets, num_classes):
+def compute_class_weights(targets: torch.Tensor, num_classes: int) -> Any:
     """``N / (K * bincount(targets, minlength=K) + 1e-10)`` with torch's own checks of ``targets``
     (legacy's formula; :func:`pfdtrain.losses.compute_class_weights` is the checked version)."""
     counts = torch.bincount(targets, minlength=num_classes).float()

@@ -59,7 +59,8 @@ _DEPRECATION = (
 )
 
 
-def create_optimizer(model_params, optimizer_name="adam", lr=1e-3, weight_decay=1e-4, **kwargs):
+def create_optimizer(model_params: Any, optimizer_name: str = "adam", lr: float = 1e-3, weight_decay: float = 1e-4,
+                     **kwargs: Any) -> Any:
     warnings.warn(_DEPRECATION, DeprecationWarning, stacklevel=2)
     from pfdtrain.compat.cnn_optimizer import create_optimizer as new_create_optimizer  # read now, as legacy
 
@@ -67,7 +68,7 @@ def create_optimizer(model_params, optimizer_name="adam", lr=1e-3, weight_decay=
                                 weight_decay=weight_decay, **kwargs)
 
 
-def create_scheduler(optimizer, scheduler_name="cosine", num_epochs=100, **kwargs):
+def create_scheduler(optimizer: Any, scheduler_name: str = "cosine", num_epochs: int = 100, **kwargs: Any) -> Any:
     """Legacy defaults taken out of ``kwargs`` (so a keyword given twice is torch's/Python's
     ``TypeError``, e.g. ``epochs`` for OneCycle); the rest goes to this module's torch class."""
     scheduler_name = scheduler_name.lower()
@@ -89,10 +90,10 @@ def create_scheduler(optimizer, scheduler_name="cosine", num_epochs=100, **kwarg
     raise ValueError(f"Unknown scheduler: {scheduler_name}")
 
 
-def get_lr(optimizer):
+def get_lr(optimizer: Any) -> Any:
     return optimizer.param_groups[0]["lr"]
 
 
-def set_lr(optimizer, lr):
+def set_lr(optimizer: Any, lr: float) -> None:
     for param_group in optimizer.param_groups:
         param_group["lr"] = lr

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import numpy as np
 import torch
@@ -70,12 +71,13 @@ def _first_combined(classes: torch.Tensor) -> int | None:
 
 
 class FrequencyConsistencyLoss(_core.FrequencyConsistencyLoss):
-    def __init__(self, sample_rate=SAMPLING_RATE, n_fft=2048, top_k=5, tolerance=0.1):
+    def __init__(self, sample_rate: Any = SAMPLING_RATE, n_fft: int = 2048, top_k: int = 5,
+                 tolerance: float = 0.1) -> None:
         super().__init__(sample_rate, n_fft, top_k, tolerance, mode="hard", normalize="top_k")
         self.signature_db = FaultSignatureDatabase()
         self.bearing_dynamics = BearingDynamics()
 
-    def forward(self, signal, predictions, metadata=None):
+    def forward(self, signal: torch.Tensor, predictions: torch.Tensor, metadata: Any = None) -> Any:
         rpm = NOMINAL_RPM
         if metadata is not None and "rpm" in metadata:
             rpm = metadata["rpm"]
@@ -90,16 +92,16 @@ class FrequencyConsistencyLoss(_core.FrequencyConsistencyLoss):
 
 
 class SpectralDistanceLoss(_core.SpectralDistanceLoss):
-    def __init__(self, sample_rate=SAMPLING_RATE, n_fft=2048):
+    def __init__(self, sample_rate: Any = SAMPLING_RATE, n_fft: int = 2048) -> None:
         super().__init__(sample_rate, n_fft, mode="hard", top_k=10)
         self.signature_db = FaultSignatureDatabase()
 
-    def forward(self, signal, predictions, metadata=None):
+    def forward(self, signal: torch.Tensor, predictions: torch.Tensor, metadata: Any = None) -> Any:  # type: ignore[override]  # legacy signature
         rpm = NOMINAL_RPM
         if metadata is not None and isinstance(metadata.get("rpm"), torch.Tensor):
             rpm = float(metadata["rpm"].float().mean())
         classes = predictions.argmax(dim=1).tolist()
-        n_bins = self.n_fft // 2 + 1
+        n_bins = int(self.n_fft or 0) // 2 + 1  # n_fft is always set here (2048 by default)
         # Legacy walked the batch in order, drawing len(bins) normals per noisy class and
         # raising at the first combined class: draw the same numbers, in one call.
         stop = next((i for i, c in enumerate(classes) if c >= _LEGACY_CLASSES), len(classes))
@@ -117,11 +119,11 @@ class SpectralDistanceLoss(_core.SpectralDistanceLoss):
 
 
 class SommerfeldConsistencyLoss(_core.SommerfeldConsistencyLoss):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(mode="hard")
         self.bearing_dynamics = BearingDynamics()
 
-    def forward(self, predicted_severity, metadata):
+    def forward(self, predicted_severity: torch.Tensor, metadata: Any) -> Any:  # type: ignore[override]  # legacy signature
         return super().forward(
             predicted_severity, metadata.get("load", 500.0), metadata.get("rpm", 3600.0),
             metadata.get("viscosity", 0.03),
@@ -129,17 +131,18 @@ class SommerfeldConsistencyLoss(_core.SommerfeldConsistencyLoss):
 
 
 class TemporalSmoothnessLoss(_core.TemporalSmoothnessLoss):
-    def __init__(self, smoothness_weight=1.0):
+    def __init__(self, smoothness_weight: float = 1.0) -> None:
         super().__init__(smoothness_weight)
 
-    def forward(self, predictions_sequence, time_delta=None):
+    def forward(self, predictions_sequence: torch.Tensor, time_delta: Any = None) -> Any:
         if predictions_sequence.shape[0] < 2:
             return torch.tensor(0.0)
         return super().forward(predictions_sequence, time_delta)
 
 
 class PhysicalConstraintLoss(nn.Module):
-    def __init__(self, lambda_freq=1.0, lambda_sommerfeld=0.5, lambda_temporal=0.1, sample_rate=SAMPLING_RATE):
+    def __init__(self, lambda_freq: float = 1.0, lambda_sommerfeld: float = 0.5, lambda_temporal: float = 0.1,
+                 sample_rate: Any = SAMPLING_RATE) -> None:
         super().__init__()
         self.lambda_freq = lambda_freq
         self.lambda_sommerfeld = lambda_sommerfeld
@@ -148,8 +151,9 @@ class PhysicalConstraintLoss(nn.Module):
         self.sommerfeld_loss = SommerfeldConsistencyLoss()
         self.temporal_loss = TemporalSmoothnessLoss()
 
-    def forward(self, signal, predictions, metadata=None, severity_predictions=None, predictions_sequence=None):
-        total = 0.0
+    def forward(self, signal: torch.Tensor, predictions: torch.Tensor, metadata: Any = None,
+                severity_predictions: Any = None, predictions_sequence: torch.Tensor | None = None) -> Any:
+        total: Any = 0.0  # a float while no term is active: .item() fails then, as legacy did
         terms = {}
         if self.lambda_freq > 0:
             value = self.freq_loss(signal, predictions, metadata)
@@ -167,15 +171,16 @@ class PhysicalConstraintLoss(nn.Module):
         return total, terms
 
 
-def frequency_consistency_loss(signal, predictions, metadata=None, sample_rate=SAMPLING_RATE):
+def frequency_consistency_loss(signal: torch.Tensor, predictions: torch.Tensor, metadata: Any = None,
+                               sample_rate: Any = SAMPLING_RATE) -> Any:
     return FrequencyConsistencyLoss(sample_rate=sample_rate)(signal, predictions, metadata)
 
 
-def sommerfeld_consistency_loss(predicted_severity, metadata):
+def sommerfeld_consistency_loss(predicted_severity: torch.Tensor, metadata: Any) -> Any:
     return SommerfeldConsistencyLoss()(predicted_severity, metadata)
 
 
-def temporal_smoothness_loss(predictions_sequence):
+def temporal_smoothness_loss(predictions_sequence: torch.Tensor) -> Any:
     return TemporalSmoothnessLoss()(predictions_sequence)
 
 

@@ -114,10 +114,12 @@ class _PinnTask(B.LegacyTask):
 class PINNTrainer(Trainer):
     """Trainer with a frequency-consistency physics term weighted by a scheduled lambda."""
 
-    def __init__(self, model, train_loader, val_loader=None, optimizer=None, criterion=None, device="cuda",
-                 callbacks=None, gradient_accumulation_steps=1, max_grad_norm=1.0, mixed_precision=False,
-                 lambda_physics=0.5, lambda_freq=1.0, lambda_sommerfeld=0.0, lambda_temporal=0.0,
-                 adaptive_lambda=True, lambda_schedule="linear", sample_rate=20480, metadata_keys=None):
+    def __init__(self, model: Any, train_loader: Any, val_loader: Any = None, optimizer: Any = None,
+                 criterion: Any = None, device: Any = "cuda", callbacks: Any = None,
+                 gradient_accumulation_steps: int = 1, max_grad_norm: float = 1.0, mixed_precision: bool = False,
+                 lambda_physics: float = 0.5, lambda_freq: float = 1.0, lambda_sommerfeld: float = 0.0,
+                 lambda_temporal: float = 0.0, adaptive_lambda: bool = True, lambda_schedule: str = "linear",
+                 sample_rate: Any = 20480, metadata_keys: Any = None) -> None:
         super().__init__(model, train_loader, val_loader, optimizer, criterion, device, callbacks,
                          gradient_accumulation_steps, max_grad_norm, mixed_precision)
         self.lambda_physics = lambda_physics
@@ -154,7 +156,7 @@ class PINNTrainer(Trainer):
         else:
             self.current_lambda_physics = self.lambda_physics
 
-    def _extract_metadata(self, batch):
+    def _extract_metadata(self, batch: Any) -> Any:
         if len(batch) == 2:
             inputs, targets = batch
             return inputs, targets, None
@@ -166,7 +168,7 @@ class PINNTrainer(Trainer):
             return inputs, targets, metadata
         raise ValueError(f"Unexpected batch format with {len(batch)} elements")
 
-    def compute_loss(self, outputs, targets, signal, metadata=None):
+    def compute_loss(self, outputs: Any, targets: torch.Tensor, signal: torch.Tensor, metadata: Any = None) -> Any:
         ce_loss = self.criterion(outputs, targets)
         if self.current_lambda_physics > 0:
             physics_loss, physics_dict = self.physics_loss_fn(signal, outputs, metadata)
@@ -186,7 +188,7 @@ class PINNTrainer(Trainer):
         print(f"Device: {self.device}")
         print("=" * 60)
 
-        def start(core, epoch):
+        def start(core: Any, epoch: int) -> None:
             self.state.epoch = epoch
             self._update_lambda_physics(epoch, num_epochs)
             self._run_user_epoch(core)

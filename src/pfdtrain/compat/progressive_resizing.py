@@ -11,6 +11,8 @@ For new code: ``pfdtrain.callbacks.ProgressiveResizing`` resizes on the device w
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from torch import nn
@@ -75,46 +77,46 @@ def resize_signal(signal: torch.Tensor, target_length: int, method: str = "inter
 class ResizableSignalDataset(Dataset):
     """``(resize_signal(signal, target_length), label)`` for each item of ``base_dataset``."""
 
-    def __init__(self, base_dataset, target_length, resize_method="interpolate"):
+    def __init__(self, base_dataset: Any, target_length: int, resize_method: str = "interpolate") -> None:
         self.base_dataset = base_dataset
         self.target_length = target_length
         self.resize_method = resize_method
 
-    def __len__(self):
+    def __len__(self) -> Any:
         return len(self.base_dataset)
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int) -> Any:
         signal, label = self.base_dataset[idx]
         if not isinstance(signal, torch.Tensor):
             signal = torch.tensor(signal, dtype=torch.float32)
         return self.resize_signal(signal, self.target_length), label
 
-    def resize_signal(self, signal, target_length):
+    def resize_signal(self, signal: torch.Tensor, target_length: int) -> Any:
         return resize_signal(signal, target_length, self.resize_method)
 
 
 class ProgressiveResizingTrainer:
     """Train on short signals first, then longer ones: ``schedule`` is ``[(length, epochs), ...]``."""
 
-    def __init__(self, model, optimizer, criterion, device="cpu", schedule=None):
+    def __init__(self, model: Any, optimizer: Any, criterion: Any, device: Any = "cpu", schedule: Any = None) -> None:
         self.model = model.to(device)
         self.optimizer = optimizer
         self.criterion = criterion
         self.device = device
         self.schedule = [(25600, 30), (51200, 20), (102400, 50)] if schedule is None else schedule
 
-    def train_epoch(self, train_loader, epoch):
+    def train_epoch(self, train_loader: Any, epoch: int) -> Any:
         metrics = self._core().run_training_epoch(train_loader)
         return B.batch_mean_metrics(metrics, "train")
 
-    def evaluate(self, val_loader):
+    def evaluate(self, val_loader: Any) -> Any:
         metrics = self._core().evaluate(val_loader)
         self.model.eval()
         return B.batch_mean_metrics(metrics, "val")
 
-    def train_progressive(self, base_train_dataset, base_val_dataset, batch_size=32, num_workers=4,
-                          scheduler=None):
-        history = {"stage_lengths": [], "train_loss": [], "train_accuracy": [], "val_loss": [],
+    def train_progressive(self, base_train_dataset: Any, base_val_dataset: Any, batch_size: int = 32,
+                          num_workers: int = 4, scheduler: Any = None) -> Any:
+        history: dict[str, list[Any]] = {"stage_lengths": [], "train_loss": [], "train_accuracy": [], "val_loss": [],
                    "val_accuracy": []}
         for stage, (length, epochs) in enumerate(self.schedule):
             print("\n" + "=" * 60)
@@ -125,7 +127,7 @@ class ProgressiveResizingTrainer:
             val_loader = DataLoader(ResizableSignalDataset(base_val_dataset, length, "interpolate"),
                                     batch_size=batch_size, shuffle=False, num_workers=num_workers)
 
-            def end(core, epoch, length=length, epochs=epochs):
+            def end(core: Any, epoch: int, length: Any = length, epochs: int = epochs) -> None:
                 row = B.last_row(core)
                 train, val = B.batch_mean_metrics(row, "train"), B.batch_mean_metrics(row, "val")
                 self.model.eval()  # legacy evaluate() left the model in eval mode
@@ -141,7 +143,7 @@ class ProgressiveResizingTrainer:
             self._core(epochs, [B.EpochBridge(None, end)]).fit(train_loader, val_loader)
         return history
 
-    def _core(self, max_epochs: int = 0, callbacks=()):
+    def _core(self, max_epochs: int = 0, callbacks: Any = ()) -> Any:
         return B.plain_step_core(self.model, self.optimizer, B.BatchMeanTask(self), self.device,
                                  max_epochs=max_epochs, callbacks=callbacks)
 

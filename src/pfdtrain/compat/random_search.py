@@ -24,11 +24,11 @@ except ImportError:  # pfdtrain's stand-in, which needs Optuna (ImportError nami
     from pfdtrain.hpo._optuna import import_optuna
 
     import_optuna("training.random_search")
-    from pfdtrain.compat._search_standins import RandomizedSearchCV  # type: ignore[assignment]
+    from pfdtrain.compat._search_standins import RandomizedSearchCV
 try:
     from scipy.stats import randint, uniform
 except ImportError:
-    from pfdtrain.hpo.distributions import randint, uniform  # type: ignore[assignment]
+    from pfdtrain.hpo.distributions import randint, uniform
 
 from pfdtrain.hpo.defaults import MODEL_NAMES, default_search_space
 from pfdtrain.hpo.distributions import RandInt, Uniform

@@ -17,6 +17,7 @@ and validates on the first validation loader only.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +69,9 @@ logger = get_logger("training.spectrogram_trainer")
 class SpectrogramTrainer(Trainer):
     """Legacy Trainer for spectrogram models ``[B, C, H, W]`` with optional SpecAugment."""
 
-    def __init__(self, model, train_loader, val_loader=None, optimizer=None, criterion=None, device="cuda",
-                 use_specaugment=True, time_mask_param=40, freq_mask_param=20, num_time_masks=2,
-                 num_freq_masks=2, **kwargs):
+    def __init__(self, model: Any, train_loader: Any, val_loader: Any = None, optimizer: Any = None,
+                 criterion: Any = None, device: Any = "cuda", use_specaugment: bool = True, time_mask_param: int = 40,
+                 freq_mask_param: int = 20, num_time_masks: int = 2, num_freq_masks: int = 2, **kwargs: Any) -> None:
         super().__init__(model, train_loader, val_loader, optimizer, criterion, device, **kwargs)
         self.use_specaugment = use_specaugment
         self.time_mask_param = time_mask_param
@@ -94,7 +95,7 @@ class SpectrogramTrainer(Trainer):
                 x[i, :, :, t0:t0 + t] = 0
         return x
 
-    def save_checkpoint(self, filepath, metrics=None, is_best=False):
+    def save_checkpoint(self, filepath: Any, metrics: Any = None, is_best: bool = False) -> None:
         checkpoint = {
             "epoch": self.state.epoch,
             "model_state_dict": self.model.state_dict(),
@@ -116,14 +117,14 @@ class SpectrogramTrainer(Trainer):
             torch.save(checkpoint, filepath.parent / "best_model.pth")
 
     @staticmethod
-    def load_checkpoint(filepath, model, optimizer=None):
+    def load_checkpoint(filepath: Any, model: Any, optimizer: Any = None) -> Any:
         checkpoint = torch.load(filepath, map_location="cpu")
         model.load_state_dict(checkpoint["model_state_dict"])
         if optimizer is not None and "optimizer_state_dict" in checkpoint:
             optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
         return checkpoint
 
-    def _train_transform(self):
+    def _train_transform(self) -> Any:
         return self.apply_specaugment
 
     def _bar(self, loader: Any, kind: str) -> B.ProgressLoader:
@@ -143,7 +144,7 @@ class _TfrBatches:
         self.loaders = loaders
         self.owner = owner
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[str, int, Any]]:
         for tfr, loader in self.loaders.items():
             bar = loader if self.owner is None else tqdm(
                 loader, desc=f"Epoch {self.owner.state.epoch + 1} [{tfr.upper()}]", leave=False)
@@ -212,9 +213,11 @@ class _GatedClip(B.ClipModelGrads):
 class MultiTFRTrainer(SpectrogramTrainer):
     """Trains one model on several time-frequency representations, one loader each, per epoch."""
 
-    def __init__(self, model, train_loaders, val_loaders=None, tfr_weights=None, **kwargs):
-        train_loader = next(iter(train_loaders.values()))
-        val_loader = next(iter(val_loaders.values())) if val_loaders else None
+    def __init__(self, model: Any, train_loaders: Any, val_loaders: Any = None, tfr_weights: Any = None,
+                 **kwargs: Any) -> None:
+        # IndexError for an empty dict, as legacy
+        train_loader = list(train_loaders.values())[0]  # noqa: RUF015 - IndexError (not StopIteration) when empty
+        val_loader = list(val_loaders.values())[0] if val_loaders else None  # noqa: RUF015 - as above
         super().__init__(model=model, train_loader=train_loader, val_loader=val_loader, **kwargs)
         self.train_loaders = train_loaders
         self.val_loaders = val_loaders or {}
@@ -223,7 +226,7 @@ class MultiTFRTrainer(SpectrogramTrainer):
         self.tfr_weights = {name: w / total for name, w in weights.items()}
         self._tfr_step_now = True
 
-    def _train_source(self):
+    def _train_source(self) -> Any:
         return _TfrBatches(self.train_loaders, self)
 
     def _bar(self, loader: Any, kind: str) -> Any:
@@ -241,7 +244,7 @@ class MultiTFRTrainer(SpectrogramTrainer):
     def _make_task(self) -> B.LegacyTask:
         return _TfrTask(self)
 
-    def _core(self, max_epochs: int = 0, callbacks=()):
+    def _core(self, max_epochs: int = 0, callbacks: Any = ()) -> Any:
         plugins = [
             _TfrPrecision(self),
             B.legacy_accumulation(1),

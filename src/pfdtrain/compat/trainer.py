@@ -74,9 +74,13 @@ class TrainingState:
 class Trainer:
     """Legacy generic trainer: ``fit(num_epochs)`` prints a summary per epoch and returns ``None``."""
 
-    def __init__(self, model: nn.Module, train_loader, val_loader=None, optimizer=None, criterion=None,
-                 device="cuda", callbacks=None, gradient_accumulation_steps=1, max_grad_norm=1.0,
-                 mixed_precision=False):
+    _user_epochs = False  # set by fit/train: a subclass overrides the epoch methods
+    _user_metrics: Any = None  # (train, val) from those overrides, for the epoch end
+
+    def __init__(self, model: nn.Module, train_loader: Any, val_loader: Any = None, optimizer: Any = None,
+                 criterion: Any = None, device: Any = "cuda", callbacks: Any = None,
+                 gradient_accumulation_steps: int = 1, max_grad_norm: float = 1.0,
+                 mixed_precision: bool = False) -> None:
         self.model = model.to(device)
         self.train_loader = train_loader
         self.val_loader = val_loader
@@ -88,7 +92,7 @@ class Trainer:
         self.max_grad_norm = max_grad_norm
         self.mixed_precision = mixed_precision
         self.state = TrainingState()
-        self.scaler = GradScaler() if mixed_precision else None
+        self.scaler: Any = GradScaler() if mixed_precision else None
 
     # ---------------------------------------------------------------- legacy API
 
@@ -123,18 +127,18 @@ class Trainer:
 
     # ---------------------------------------------------------------- per-epoch work (inside core fit)
 
-    def _fit_epoch_start(self, core, epoch: int) -> None:
+    def _fit_epoch_start(self, core: Any, epoch: int) -> None:
         self.state.epoch = epoch
         self._run_user_epoch(core)
 
-    def _run_user_epoch(self, core) -> None:
+    def _run_user_epoch(self, core: Any) -> None:
         """Subclass overrides of the epoch methods run here, in legacy order (see ``_bridge.overridden``)."""
         self._user_metrics = None
         if getattr(self, "_user_epochs", False):
             self._user_metrics = (self.train_epoch(), self.validate_epoch())
             B.hand_epoch_to_user(core)
 
-    def _fit_epoch_end(self, core, epoch: int, num_epochs: int, printer=None) -> None:
+    def _fit_epoch_end(self, core: Any, epoch: int, num_epochs: int, printer: Any = None) -> None:
         if getattr(self, "_user_metrics", None) is not None:
             train, val = self._user_metrics
             self._user_metrics = None
@@ -180,7 +184,7 @@ class Trainer:
         """Legacy's per-epoch ``tqdm(loader, desc=..., leave=False)`` (this module's global)."""
         return B.ProgressLoader(loader, lambda it: tqdm(it, desc=f"Epoch {self.state.epoch + 1} [{kind}]", leave=False))
 
-    def _train_transform(self):
+    def _train_transform(self) -> Any:
         """Per-batch change of training inputs after the device move (SpectrogramTrainer: SpecAugment)."""
         return None
 
@@ -196,7 +200,7 @@ class Trainer:
     def _make_task(self) -> B.LegacyTask:
         return B.LegacyClassificationTask(self)
 
-    def _core(self, max_epochs: int = 0, callbacks=()):
+    def _core(self, max_epochs: int = 0, callbacks: Any = ()) -> Any:
         plugins = B.legacy_step_plugins(self, lambda: self.model, self._amp_in_step())
         return B.build_core(self.model, self.optimizer, self._make_task(), plugins, callbacks,
                             max_epochs=max_epochs, device=self.device)

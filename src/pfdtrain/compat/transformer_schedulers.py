@@ -9,6 +9,7 @@ objects of :mod:`pfdtrain.optim.factors`. Kept quirks: warm-up cosine is not cla
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch.optim.lr_scheduler import LambdaLR, _LRScheduler
@@ -34,26 +35,29 @@ __all__ = [
 logger = get_logger("training.transformer_schedulers")
 
 
-def create_warmup_cosine_schedule(optimizer, warmup_epochs, total_epochs, min_lr_ratio=0.0):
+def create_warmup_cosine_schedule(optimizer: Any, warmup_epochs: int, total_epochs: int,
+                                  min_lr_ratio: float = 0.0) -> Any:
     return LambdaLR(optimizer, WarmupCosine(warmup_epochs, total_epochs, min_lr_ratio, clamp=False))
 
 
-def create_warmup_linear_schedule(optimizer, warmup_epochs, total_epochs, min_lr_ratio=0.0):
+def create_warmup_linear_schedule(optimizer: Any, warmup_epochs: int, total_epochs: int,
+                                  min_lr_ratio: float = 0.0) -> Any:
     return LambdaLR(optimizer, WarmupLinear(warmup_epochs, total_epochs, min_lr_ratio))
 
 
-def create_noam_schedule(optimizer, d_model, warmup_steps=4000, scale=1.0):
+def create_noam_schedule(optimizer: Any, d_model: int, warmup_steps: int = 4000, scale: Any = 1.0) -> Any:
     return LambdaLR(optimizer, Noam(d_model, warmup_steps, scale))
 
 
 class WarmupCosineScheduler(WarmupCosineLR):
-    def __init__(self, optimizer, warmup_epochs, total_epochs, min_lr_ratio=0.0, last_epoch=-1):
+    def __init__(self, optimizer: Any, warmup_epochs: int, total_epochs: int, min_lr_ratio: float = 0.0,
+                 last_epoch: int = -1) -> None:
         self.warmup_epochs = warmup_epochs
         self.total_epochs = total_epochs
         super().__init__(optimizer, warmup_epochs, total_epochs, min_lr_ratio, clamp=False, last_epoch=last_epoch)
 
 
-def get_scheduler(optimizer, scheduler_type="warmup_cosine", **kwargs):
+def get_scheduler(optimizer: Any, scheduler_type: str = "warmup_cosine", **kwargs: Any) -> Any:
     if scheduler_type == "warmup_cosine":
         return create_warmup_cosine_schedule(
             optimizer, warmup_epochs=kwargs.get("warmup_epochs", 10),
@@ -72,7 +76,7 @@ def get_scheduler(optimizer, scheduler_type="warmup_cosine", **kwargs):
 
 
 def _plot(values: list[float], xlabel: str, title: str, marker: int, marker_label: str, path: str) -> None:
-    import matplotlib.pyplot as plt  # legacy imported it here (ImportError without matplotlib)
+    import matplotlib.pyplot as plt  # type: ignore[import-not-found]  # optional; legacy imported it here too
 
     plt.figure(figsize=(10, 6))
     plt.plot(values, linewidth=2)
