@@ -18,6 +18,11 @@ Every public name of the legacy ``packages/core/training`` package (23 modules) 
   names whose call signature the core accepts (``UNCHANGED``): only those, and status ``"same"``,
   are moved by ``pfdtrain codemod --to-core``; every other name keeps its compat target there.
 
+Everything else a legacy module bound at module level (its imports, constants, a ``logger``,
+names re-exported from another legacy module) is in :data:`MODULE_GLOBALS` (:class:`ModuleGlobal`,
+looked up with :func:`module_global`; :func:`by_legacy` answers for :data:`TABLE` only), so that
+the shims serve ``training.cnn_trainer.tqdm`` and ``mock.patch`` of such a name reaches the adapter.
+
 The shims, their ``LegacyImportWarning`` text, the codemods and the test that imports every
 target read this module; nothing else may hold its own copy. Import cost: stdlib only (the
 table is plain data; ``difflib`` loads only when :func:`closest` runs).
