@@ -10,15 +10,19 @@ Set ``PFDTRAIN_DISABLE_SHIMS=1`` to make the finder answer nothing.
 Importing this package must stay free: it runs at every interpreter start-up.
 """
 
+TYPE_CHECKING = False  # importing this package must stay free (no typing)
+if TYPE_CHECKING:
+    from legacy_shims.finder import LegacyFinder
 
-def install():
+
+def install() -> "LegacyFinder":
     """Append the legacy finder to the end of ``sys.meta_path`` (idempotent); returns it."""
     from legacy_shims import _install
 
     return _install.install()
 
 
-def uninstall():
+def uninstall() -> None:
     """Remove the legacy finder from ``sys.meta_path``."""
     from legacy_shims import _install
 

@@ -7,17 +7,17 @@ import sys
 from legacy_shims.finder import LegacyFinder
 
 
-def install():
+def install() -> LegacyFinder:
     """Append the finder to the end of ``sys.meta_path`` unless one is there already. Returns it."""
-    for finder in sys.meta_path:
-        if getattr(finder, "_pfdtrain_legacy_finder", False):
-            return finder
+    for present in sys.meta_path:
+        if getattr(present, "_pfdtrain_legacy_finder", False):
+            return present  # type: ignore[return-value]  # one of ours (possibly from before a reload)
     finder = LegacyFinder()
     sys.meta_path.append(finder)
     return finder
 
 
-def uninstall():
+def uninstall() -> None:
     """Remove every legacy finder from ``sys.meta_path`` (shim modules already imported stay)."""
     sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, "_pfdtrain_legacy_finder", False)]
 

@@ -17,11 +17,12 @@
 from __future__ import annotations
 
 import importlib
+import logging
 import sys
 import threading
 import types
 import warnings
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 from legacy_shims import finder as _finder
 from pfdtrain import legacy_map
@@ -62,7 +63,7 @@ def _stacklevel() -> int:
     Counts this package's frames above ``_warn_once``; importlib's bootstrap frames are not
     counted because ``warnings`` skips them by itself."""
     level = 1  # _warn_once
-    frame = sys._getframe(2)  # _warn_once's caller
+    frame: types.FrameType | None = sys._getframe(2)  # _warn_once's caller
     while frame is not None:
         filename = frame.f_code.co_filename
         if not ("importlib" in filename and "_bootstrap" in filename):
@@ -73,12 +74,12 @@ def _stacklevel() -> int:
     return level
 
 
-def _warn_once(spelled: str, entry: legacy_map.LegacyName) -> None:
+def _warn_once(spelled: str, describe: str) -> None:
     with _lock:
         if spelled in _warned:
             return
         _warned.add(spelled)
-    message = f"{spelled} is a legacy import served by pfdtrain's drop-in shims. {legacy_map.describe(entry)}."
+    message = f"{spelled} is a legacy import served by pfdtrain's drop-in shims. {describe}."
     try:
         warnings.warn(message, LegacyImportWarning, stacklevel=_stacklevel())
     except BaseException:  # warnings turned into errors: fail again next time, like any warning would
@@ -93,7 +94,9 @@ def _import_target(dotted: str, spelled: str) -> Any:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        exc.add_note(f"(while {context})")
+        add_note = getattr(exc, "add_note", None)  # Python >= 3.11
+        if add_note is not None:
+            add_note(f"(while {context})")
         raise
     except AttributeError as exc:  # never let it look like "name not found"
         raise ImportError(f"importing {module_name} failed ({context}): {exc}", name=module_name) from exc
@@ -108,26 +111,92 @@ def _import_target(dotted: str, spelled: str) -> Any:
 
 
 class LegacyModule(types.ModuleType):
-    """``training.<module>`` / ``packages.core.training.<module>``: names resolve lazily."""
+    """``training.<module>`` / ``packages.core.training.<module>``: names resolve lazily.
+
+    Every served name (the module's API from :data:`pfdtrain.legacy_map.TABLE` and its
+    module-level imports, constants and logger from :data:`pfdtrain.legacy_map.MODULE_GLOBALS`)
+    is read from, and written to, the compat module's global of that name on every access: the
+    shim module holds no copy. So ``mock.patch("training.cnn_trainer.tqdm", ...)`` (either
+    spelling) replaces the ``tqdm`` the adapter calls, and undoing the patch restores it.
+    ``logger`` is the exception that keeps legacy's per-spelling name: each spelling reads a
+    ``logging.Logger`` named after itself while the adapter's own logger is unpatched.
+    """
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
+        if name.startswith("__"):
             _no_attribute(self, name)
+        served = _served(self, name)
         spelled = f"{self.__name__}.{name}"
-        entry = legacy_map.by_legacy(spelled)
-        if entry is None:
+        if served is None:
             canonical = legacy_map.canonical(spelled)
             if canonical in legacy_map.NEVER_EXISTED:
                 raise never_existed_error(spelled, self.__name__)
             near = legacy_map.closest(spelled)
             _no_attribute(self, name, f"; did you mean {near[0]}?" if near else "")
-        _warn_once(spelled, entry)
-        value = _import_target(entry.compat, spelled)
-        self.__dict__[name] = value
+        if spelled not in _warned:
+            if isinstance(served, legacy_map.LegacyName):
+                _warn_once(spelled, describe=legacy_map.describe(served))
+            elif served.warns:
+                _warn_once(spelled, describe=legacy_map.describe_global(served))
+        value = _import_target(served.compat, spelled)
+        if name == "logger" and value is _pristine(served.compat, value):
+            return logging.getLogger(self.__name__)
         return value
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        served = _served(self, name) if not name.startswith("__") else None
+        if served is None:
+            super().__setattr__(name, value)
+            return
+        module_name, _, attr = served.compat.rpartition(".")
+        target = importlib.import_module(module_name)
+        current = getattr(target, attr)
+        original = _remember(served.compat, current)
+        if name == "logger" and value is logging.getLogger(self.__name__):
+            value = original  # this spelling's own logger: the adapter's unpatched one
+        setattr(target, attr, value)
+
+    def __delattr__(self, name: str) -> None:
+        served = _served(self, name) if not name.startswith("__") else None
+        if served is None:
+            super().__delattr__(name)
+            return
+        module_name, _, attr = served.compat.rpartition(".")
+        with _lock:
+            if served.compat not in _originals:
+                return  # never replaced: nothing to undo
+            original = _originals[served.compat]
+        setattr(importlib.import_module(module_name), attr, original)
+
     def __dir__(self) -> list[str]:
-        return sorted(set(self.__dict__) | set(self.__dict__.get("__all__", ())))
+        return sorted(set(self.__dict__) | set(_names(self)))
+
+
+#: The compat globals as they were before a shim write first replaced them (what undoing a
+#: ``mock.patch`` restores), by compat dotted name.
+_originals: dict[str, Any] = {}
+
+
+def _remember(compat: str, current: Any) -> Any:
+    with _lock:
+        return _originals.setdefault(compat, current)
+
+
+def _pristine(compat: str, current: Any) -> Any:
+    return _originals.get(compat, current)
+
+
+def _served(module: types.ModuleType, name: str) -> legacy_map.LegacyName | legacy_map.ModuleGlobal | None:
+    """The table entry a shim module serves for ``name`` (API first, then module globals)."""
+    dotted = f"{module.__name__}.{name}"
+    return legacy_map.by_legacy(dotted) or legacy_map.module_global(dotted)
+
+
+def _names(module: types.ModuleType) -> list[str]:
+    """Every name the shim serves: the API, then the module-level globals (legacy order)."""
+    short = module.__name__.rpartition(".")[2]
+    return [e.name for e in legacy_map.module_entries(short)] + [
+        g.name for g in legacy_map.MODULE_GLOBALS.get(short, ())]
 
 
 class LegacyPackage(types.ModuleType):
@@ -153,7 +222,7 @@ class LegacyPackage(types.ModuleType):
 class ParentPackage(types.ModuleType):
     """``packages`` / ``packages.core`` when they do not exist at all: a path to ``training``."""
 
-    _CHILD = {"packages": "core", "packages.core": "training"}
+    _CHILD: ClassVar[dict[str, str]] = {"packages": "core", "packages.core": "training"}
 
     def __getattr__(self, name: str) -> Any:
         if not name.startswith("_") and self._CHILD.get(self.__name__) == name:
@@ -169,7 +238,7 @@ def create(fullname: str) -> types.ModuleType:
             f"pfdtrain drop-in shim for the legacy package {fullname} (no real one was found). "
             f"Exports nothing, like the legacy __init__; its modules are shims too.",
         )
-        module.__all__ = []
+        vars(module)["__all__"] = []
         return module
     if fullname in ("packages", "packages.core"):
         return ParentPackage(fullname, f"pfdtrain placeholder for {fullname} (no real one was found).")
@@ -181,5 +250,7 @@ def create(fullname: str) -> types.ModuleType:
         f"resolve to {legacy_map.COMPAT_PACKAGE}.{short} (legacy behaviour); each warns once with "
         f"pfdtrain.errors.LegacyImportWarning naming the new import.",
     )
-    module.__all__ = [entry.name for entry in entries]
+    # legacy modules had no __all__: a star import took every public global, imports included
+    module.__all__ = [entry.name for entry in entries] + [
+        g.name for g in legacy_map.MODULE_GLOBALS.get(short, ()) if not g.name.startswith("_")]
     return module

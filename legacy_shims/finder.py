@@ -29,6 +29,12 @@ This module is imported at interpreter start-up, so it imports nothing beyond ``
 import os
 import sys
 
+TYPE_CHECKING = False  # typing stays unimported at interpreter start-up; type checkers read the block
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from importlib.machinery import ModuleSpec
+    from types import CodeType, ModuleType
+
 ENV_DISABLE = "PFDTRAIN_DISABLE_SHIMS"
 ORIGIN = "pfdtrain legacy shim"
 
@@ -40,12 +46,12 @@ LEGACY_PARENTS = frozenset({"training", "packages.core.training"})
 _legacy_modules = None
 
 
-def shims_disabled():
+def shims_disabled() -> bool:
     """True when ``PFDTRAIN_DISABLE_SHIMS`` is set to anything but ``''``/``0``/``false``/``no``."""
     return os.environ.get(ENV_DISABLE, "").strip().lower() not in ("", "0", "false", "no")
 
 
-def legacy_modules():
+def legacy_modules() -> frozenset[str]:
     """The 22 legacy module names (from the mapping table, loaded on first use)."""
     global _legacy_modules
     if _legacy_modules is None:
@@ -55,7 +61,7 @@ def legacy_modules():
     return _legacy_modules
 
 
-def role(fullname):
+def role(fullname: str) -> str | None:
     """``"package"``, ``"module"`` or None (not ours) for a full module name."""
     if fullname in PACKAGES:
         return "package"
@@ -69,19 +75,34 @@ class LegacyLoader:
     """Creates shim module objects; their contents resolve lazily (see :mod:`legacy_shims._modules`)."""
 
     @staticmethod
-    def create_module(spec):
+    def create_module(spec: "ModuleSpec") -> "ModuleType":
         from legacy_shims import _modules
 
         return _modules.create(spec.name)
 
     @staticmethod
-    def exec_module(module):
+    def exec_module(module: "ModuleType") -> None:
         # Nothing to run: names resolve on attribute access, through the mapping table.
         return None
 
     @staticmethod
-    def is_package(fullname):
+    def is_package(fullname: str) -> bool:
         return fullname in PACKAGES
+
+    @staticmethod
+    def get_code(fullname: str) -> "CodeType | None":
+        """What ``python -m training.<module>`` (or ``runpy``) runs: the legacy module's
+        ``if __name__ == "__main__":`` block as its compat adapter reproduces it
+        (``_legacy_main``), after the adapter's import; nothing more where legacy had no block."""
+        if role(fullname) != "module":
+            return None
+        short = fullname.rpartition(".")[2]
+        source = (
+            "import importlib\n"
+            f"_adapter = importlib.import_module('pfdtrain.compat.{short}')\n"
+            "getattr(_adapter, '_legacy_main', lambda: None)()\n"
+        )
+        return compile(source, f"<pfdtrain legacy shim for {fullname}>", "exec")
 
 
 LOADER = LegacyLoader()
@@ -92,9 +113,10 @@ class LegacyFinder:
 
     _pfdtrain_legacy_finder = True  # lets _install recognise an instance across reloads
 
-    def find_spec(self, fullname, path=None, target=None):
+    def find_spec(self, fullname: str, path: "Sequence[str] | None" = None,
+                  target: "ModuleType | None" = None) -> "ModuleSpec | None":
         # Cheap rejection first: this finder is asked about every import that nothing else found.
-        if not (fullname.startswith("training") or fullname.startswith("packages")):
+        if not fullname.startswith(("training", "packages")):
             return None
         if shims_disabled():
             return None
@@ -105,15 +127,15 @@ class LegacyFinder:
             return None
         from importlib.machinery import ModuleSpec
 
-        return ModuleSpec(fullname, LOADER, origin=ORIGIN, is_package=kind == "package")
+        # a duck-typed loader: importlib.abc stays unimported at interpreter start-up
+        return ModuleSpec(fullname, LOADER, origin=ORIGIN, is_package=kind == "package")  # type: ignore[arg-type]
 
-    def _found_by_later_finder(self, fullname, path, target):
+    def _found_by_later_finder(self, fullname: str, path: "Sequence[str] | None",
+                               target: "ModuleType | None") -> bool:
         """Whether a finder placed after this one on ``sys.meta_path`` can serve ``fullname``."""
         meta_path = sys.meta_path
-        for index, finder in enumerate(meta_path):
-            if finder is self:
-                break
-        else:
+        index = next((i for i, finder in enumerate(meta_path) if finder is self), None)
+        if index is None:
             return False
         for finder in meta_path[index + 1:]:
             if getattr(finder, "_pfdtrain_legacy_finder", False):
@@ -123,8 +145,8 @@ class LegacyFinder:
                 return True
         return False
 
-    def invalidate_caches(self):
+    def invalidate_caches(self) -> None:
         return None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "<pfdtrain legacy_shims.LegacyFinder (fallback for training.*, packages.core.training.*)>"

@@ -18,6 +18,11 @@ Every public name of the legacy ``packages/core/training`` package (23 modules) 
   names whose call signature the core accepts (``UNCHANGED``): only those, and status ``"same"``,
   are moved by ``pfdtrain codemod --to-core``; every other name keeps its compat target there.
 
+Everything else a legacy module bound at module level (its imports, constants, a ``logger``,
+names re-exported from another legacy module) is in :data:`MODULE_GLOBALS` (:class:`ModuleGlobal`,
+looked up with :func:`module_global`; :func:`by_legacy` answers for :data:`TABLE` only), so that
+the shims serve ``training.cnn_trainer.tqdm`` and ``mock.patch`` of such a name reaches the adapter.
+
 The shims, their ``LegacyImportWarning`` text, the codemods and the test that imports every
 target read this module; nothing else may hold its own copy. Import cost: stdlib only (the
 table is plain data; ``difflib`` loads only when :func:`closest` runs).
@@ -240,7 +245,8 @@ TABLE: tuple[LegacyName, ...] = (
     _e("optimizers", "create_optimizer", "pfdtrain.optim.create_optimizer", "adapted",
        "argument order is create_optimizer(name, params, ...); an unknown keyword raises TypeError",
        compat_call=CallMap(_OLD_OPTIMIZER_PARAMS,
-                           tuple(zip(("optimizer_name", "model_params", "lr", "weight_decay"), _NEW_OPTIMIZER_PARAMS)),
+                           tuple(zip(("optimizer_name", "model_params", "lr", "weight_decay"), _NEW_OPTIMIZER_PARAMS,
+                                     strict=True)),
                            (("optimizer_name", "'adam'"),), f"{COMPAT_PACKAGE}.cnn_optimizer.create_optimizer"),
        core_call=CallMap(_OLD_OPTIMIZER_PARAMS,
                          (("optimizer_name", "name"), ("model_params", "params"), ("lr", "lr"),
@@ -259,7 +265,8 @@ TABLE: tuple[LegacyName, ...] = (
        "create_optimizer('rmsprop', params, ...); eps and momentum are honoured"),
     _e("cnn_optimizer", "create_optimizer", "pfdtrain.optim.create_optimizer", "adapted",
        "an unknown keyword raises TypeError; eps/momentum are honoured",
-       core_call=CallMap(_NEW_OPTIMIZER_PARAMS, tuple(zip(_NEW_OPTIMIZER_PARAMS, ("name", "params", "lr", "weight_decay"))))),
+       core_call=CallMap(_NEW_OPTIMIZER_PARAMS,
+                         tuple(zip(_NEW_OPTIMIZER_PARAMS, ("name", "params", "lr", "weight_decay"), strict=True)))),
     _e("cnn_optimizer", "OptimizerConfig", "pfdtrain.optim.create_optimizer", "adapted",
        "pass the keywords to create_optimizer directly"),
     _e("cnn_optimizer", "get_parameter_groups", "pfdtrain.optim.parameter_groups", "adapted",
@@ -380,6 +387,200 @@ _BY_MODULE: dict[str, tuple[LegacyName, ...]] = {
     module: tuple(entry for entry in TABLE if entry.module == module) for module in LEGACY_MODULES
 }
 
+# --------------------------------------------------------------------------- module-level names
+
+GlobalKind = Literal["import", "constant", "logger", "reexport"]
+
+
+@dataclass(frozen=True)
+class ModuleGlobal:
+    """A module-level name of a legacy module that is not one of its own definitions: what it
+    imported (``torch``, ``tqdm``, ``f1_score``), its constants and its ``logger``.
+
+    Served by the shims so that ``mock.patch("training.<module>.<name>")`` and
+    ``from training.<module> import <name>`` keep working; the object is the compat module's
+    global of that name (patching either spelling changes it, and the adapter uses it where legacy
+    behaviour depended on it). ``kind``: ``import`` (a library or stdlib object, served silently),
+    ``constant`` (``NUM_CLASSES``, ...), ``logger`` (``logging.getLogger`` of the module's own
+    name, per spelling) or ``reexport`` (another legacy module's name, e.g. ``pinn_trainer.Trainer``:
+    the same object as that entry). ``origin``: what legacy bound the name to; ``new``: where new
+    code imports it from (None: nothing to import, e.g. a logger).
+    """
+
+    legacy: str
+    kind: GlobalKind
+    origin: str
+    compat: str
+    new: str | None
+    note: str = ""
+
+    @property
+    def module(self) -> str:
+        return self.legacy.split(".")[1]
+
+    @property
+    def name(self) -> str:
+        return self.legacy.rsplit(".", 1)[1]
+
+    @property
+    def warns(self) -> bool:
+        """Library imports are served silently (a test suite patching ``training.x.torch`` or
+        ``training.x.tqdm`` would otherwise warn for every name); the rest warn once like the API."""
+        return self.kind != "import"
+
+    def spellings(self) -> tuple[str, ...]:
+        tail = self.legacy[len("training."):]
+        return tuple(f"{prefix}.{tail}" for prefix in LEGACY_PACKAGES)
+
+
+#: Module-level names bound by each legacy module besides its own classes and functions, as
+#: ``name`` (``import name``) or ``name=origin``. Every module also gets ``logger``.
+_GLOBALS_SPEC: dict[str, str] = {
+    "trainer": "torch nn=torch.nn DataLoader=torch.utils.data.DataLoader Optional=typing.Optional Dict=typing.Dict "
+               "List=typing.List Callable=typing.Callable Path=pathlib.Path time tqdm=tqdm.tqdm "
+               "NUM_CLASSES=utils.constants.NUM_CLASSES SIGNAL_LENGTH=utils.constants.SIGNAL_LENGTH",
+    "callbacks": "torch nn=torch.nn Dict=typing.Dict Optional=typing.Optional Callable=typing.Callable "
+                 "Path=pathlib.Path np=numpy",
+    "cnn_callbacks": "torch nn=torch.nn Dict=typing.Dict List=typing.List Optional=typing.Optional "
+                     "Callable=typing.Callable Any=typing.Any Path=pathlib.Path time json "
+                     "defaultdict=collections.defaultdict get_logger=utils.logging.get_logger",
+    "cnn_trainer": "torch nn=torch.nn DataLoader=torch.utils.data.DataLoader autocast=torch.cuda.amp.autocast "
+                   "GradScaler=torch.cuda.amp.GradScaler Optional=typing.Optional Dict=typing.Dict List=typing.List "
+                   "Tuple=typing.Tuple Path=pathlib.Path time tqdm=tqdm.tqdm np=numpy "
+                   "get_logger=utils.logging.get_logger create_criterion=training.cnn_losses.create_criterion",
+    "pinn_trainer": "torch nn=torch.nn DataLoader=torch.utils.data.DataLoader Optional=typing.Optional "
+                    "Dict=typing.Dict List=typing.List Callable=typing.Callable Tuple=typing.Tuple Path=pathlib.Path "
+                    "time tqdm=tqdm.tqdm sys Trainer=training.trainer.Trainer "
+                    "TrainingState=training.trainer.TrainingState "
+                    "FrequencyConsistencyLoss=training.physics_loss_functions.FrequencyConsistencyLoss "
+                    "SommerfeldConsistencyLoss=training.physics_loss_functions.SommerfeldConsistencyLoss "
+                    "TemporalSmoothnessLoss=training.physics_loss_functions.TemporalSmoothnessLoss "
+                    "PhysicalConstraintLoss=training.physics_loss_functions.PhysicalConstraintLoss "
+                    "NUM_CLASSES=utils.constants.NUM_CLASSES SIGNAL_LENGTH=utils.constants.SIGNAL_LENGTH",
+    "spectrogram_trainer": "torch nn=torch.nn DataLoader=torch.utils.data.DataLoader Optional=typing.Optional "
+                           "Dict=typing.Dict List=typing.List Callable=typing.Callable sys Path=pathlib.Path np=numpy "
+                           "tqdm=tqdm.tqdm Trainer=training.trainer.Trainer "
+                           "TrainingState=training.trainer.TrainingState "
+                           "NUM_CLASSES=utils.constants.NUM_CLASSES SIGNAL_LENGTH=utils.constants.SIGNAL_LENGTH",
+    "mixed_precision": "torch nn=torch.nn autocast=torch.cuda.amp.autocast GradScaler=torch.cuda.amp.GradScaler "
+                       "Optional=typing.Optional Trainer=training.trainer.Trainer "
+                       "NUM_CLASSES=utils.constants.NUM_CLASSES SIGNAL_LENGTH=utils.constants.SIGNAL_LENGTH",
+    "progressive_resizing": "torch nn=torch.nn DataLoader=torch.utils.data.DataLoader Dataset=torch.utils.data.Dataset "
+                            "List=typing.List Tuple=typing.Tuple Optional=typing.Optional Dict=typing.Dict np=numpy "
+                            "NUM_CLASSES=utils.constants.NUM_CLASSES SIGNAL_LENGTH=utils.constants.SIGNAL_LENGTH",
+    "knowledge_distillation": "torch nn=torch.nn F=torch.nn.functional DataLoader=torch.utils.data.DataLoader "
+                              "Optional=typing.Optional Dict=typing.Dict Tuple=typing.Tuple np=numpy "
+                              "NUM_CLASSES=utils.constants.NUM_CLASSES SIGNAL_LENGTH=utils.constants.SIGNAL_LENGTH",
+    "losses": "torch nn=torch.nn F=torch.nn.functional Optional=typing.Optional "
+              "NUM_CLASSES=utils.constants.NUM_CLASSES SIGNAL_LENGTH=utils.constants.SIGNAL_LENGTH",
+    "cnn_losses": "torch nn=torch.nn F=torch.nn.functional Optional=typing.Optional "
+                  "NUM_CLASSES=utils.constants.NUM_CLASSES SIGNAL_LENGTH=utils.constants.SIGNAL_LENGTH",
+    "physics_loss_functions": "torch nn=torch.nn F=torch.nn.functional np=numpy Dict=typing.Dict "
+                              "Optional=typing.Optional Tuple=typing.Tuple sys os "
+                              "BearingDynamics=packages.core.models.physics.bearing_dynamics.BearingDynamics "
+                              "FaultSignatureDatabase="
+                              "packages.core.models.physics.fault_signatures.FaultSignatureDatabase "
+                              "NUM_CLASSES=utils.constants.NUM_CLASSES SIGNAL_LENGTH=utils.constants.SIGNAL_LENGTH",
+    "optimizers": "torch nn=torch.nn Adam=torch.optim.Adam SGD=torch.optim.SGD AdamW=torch.optim.AdamW "
+                  "RMSprop=torch.optim.RMSprop StepLR=torch.optim.lr_scheduler.StepLR "
+                  "CosineAnnealingLR=torch.optim.lr_scheduler.CosineAnnealingLR "
+                  "ReduceLROnPlateau=torch.optim.lr_scheduler.ReduceLROnPlateau "
+                  "OneCycleLR=torch.optim.lr_scheduler.OneCycleLR "
+                  "CosineAnnealingWarmRestarts=torch.optim.lr_scheduler.CosineAnnealingWarmRestarts "
+                  "Dict=typing.Dict Any=typing.Any Optional=typing.Optional warnings "
+                  "NUM_CLASSES=utils.constants.NUM_CLASSES SIGNAL_LENGTH=utils.constants.SIGNAL_LENGTH",
+    "cnn_optimizer": "torch optim=torch.optim Iterable=typing.Iterable Dict=typing.Dict Any=typing.Any "
+                     "Optional=typing.Optional",
+    "cnn_schedulers": "torch Optimizer=torch.optim.Optimizer _LRScheduler=torch.optim.lr_scheduler._LRScheduler "
+                      "CosineAnnealingLR=torch.optim.lr_scheduler.CosineAnnealingLR "
+                      "CosineAnnealingWarmRestarts=torch.optim.lr_scheduler.CosineAnnealingWarmRestarts "
+                      "StepLR=torch.optim.lr_scheduler.StepLR ExponentialLR=torch.optim.lr_scheduler.ExponentialLR "
+                      "ReduceLROnPlateau=torch.optim.lr_scheduler.ReduceLROnPlateau "
+                      "OneCycleLR=torch.optim.lr_scheduler.OneCycleLR Optional=typing.Optional math "
+                      "get_logger=utils.logging.get_logger",
+    "transformer_schedulers": "math torch LambdaLR=torch.optim.lr_scheduler.LambdaLR "
+                              "_LRScheduler=torch.optim.lr_scheduler._LRScheduler Optional=typing.Optional",
+    "metrics": "torch np=numpy accuracy_score=sklearn.metrics.accuracy_score f1_score=sklearn.metrics.f1_score "
+               "precision_score=sklearn.metrics.precision_score recall_score=sklearn.metrics.recall_score "
+               "sklearn_confusion_matrix=sklearn.metrics.confusion_matrix Dict=typing.Dict Optional=typing.Optional "
+               "Tuple=typing.Tuple NUM_CLASSES=utils.constants.NUM_CLASSES SIGNAL_LENGTH=utils.constants.SIGNAL_LENGTH",
+    "advanced_augmentation": "torch nn=torch.nn F=torch.nn.functional np=numpy Tuple=typing.Tuple "
+                             "Optional=typing.Optional List=typing.List Callable=typing.Callable random "
+                             "NUM_CLASSES=utils.constants.NUM_CLASSES SIGNAL_LENGTH=utils.constants.SIGNAL_LENGTH",
+    "transformer_augmentation": "torch F=torch.nn.functional np=numpy Tuple=typing.Tuple Optional=typing.Optional",
+    "grid_search": "np=numpy Dict=typing.Dict List=typing.List Any=typing.Any "
+                   "GridSearchCV=sklearn.model_selection.GridSearchCV BaseEstimator=sklearn.base.BaseEstimator",
+    "random_search": "np=numpy Dict=typing.Dict Any=typing.Any "
+                     "RandomizedSearchCV=sklearn.model_selection.RandomizedSearchCV uniform=scipy.stats.uniform "
+                     "randint=scipy.stats.randint",
+    "bayesian_optimizer": "np=numpy Dict=typing.Dict Any=typing.Any Optional=typing.Optional Callable=typing.Callable "
+                          "optuna TPESampler=optuna.samplers.TPESampler Path=pathlib.Path",
+}
+
+#: Where new code gets an imported object whose legacy origin is not importable or deprecated.
+_NEW_HOME = {
+    "utils.constants.NUM_CLASSES": "pfdtrain.physics.constants.NUM_CLASSES",
+    "utils.constants.SIGNAL_LENGTH": "pfdtrain.physics.constants.SIGNAL_LENGTH",
+    "utils.logging.get_logger": "logging.getLogger",
+    "torch.cuda.amp.autocast": "torch.amp.autocast",
+    "torch.cuda.amp.GradScaler": "torch.amp.GradScaler",
+    "packages.core.models.physics.bearing_dynamics.BearingDynamics": "pfdtrain.physics.bearing.BearingGeometry",
+    "packages.core.models.physics.fault_signatures.FaultSignatureDatabase":
+        "pfdtrain.physics.signatures.signature_table",
+}
+
+_GLOBAL_NOTES = {
+    "torch.cuda.amp.autocast": "torch.amp.autocast('cuda', ...) stands in for the deprecated torch.cuda.amp class",
+    "torch.cuda.amp.GradScaler": "a torch.amp.GradScaler('cuda', ...) stands in for the deprecated torch.cuda.amp "
+                                 "class",
+    "utils.logging.get_logger": "logging.getLogger(name), as the legacy utils.logging helper returned",
+}
+
+
+def _module_globals(module: str, spec: str) -> tuple[ModuleGlobal, ...]:
+    out = []
+    for token in spec.split():
+        name, _, origin = token.partition("=")
+        origin = origin or name
+        legacy, compat = f"training.{module}.{name}", f"{COMPAT_PACKAGE}.{module}.{name}"
+        if origin.startswith("utils.constants."):
+            kind: GlobalKind = "constant"
+        elif origin.startswith("training."):
+            kind = "reexport"
+        else:
+            kind = "import"
+        if kind == "reexport":
+            target = _BY_LEGACY[origin]
+            out.append(ModuleGlobal(legacy, kind, origin, compat, target.new, describe(target)))
+            continue
+        new = _NEW_HOME.get(origin, origin)
+        out.append(ModuleGlobal(legacy, kind, origin, compat, new, _GLOBAL_NOTES.get(origin, "")))
+    out.append(ModuleGlobal(f"training.{module}.logger", "logger", f"logging.getLogger('training.{module}')",
+                            f"{COMPAT_PACKAGE}.{module}.logger", None,
+                            f"logging.getLogger(<the module's own name>): 'training.{module}' or "
+                            f"'packages.core.training.{module}', as spelled"))
+    return tuple(out)
+
+
+
+#: Every module-level name of the 22 legacy modules that is not in :data:`TABLE` (see
+#: :class:`ModuleGlobal`), by module, in legacy binding order, ``logger`` last.
+MODULE_GLOBALS: dict[str, tuple[ModuleGlobal, ...]] = {}
+_BY_GLOBAL: dict[str, ModuleGlobal] = {}
+
+
+def _build_globals() -> None:
+    for module in LEGACY_MODULES:
+        entries = _module_globals(module, _GLOBALS_SPEC[module])
+        MODULE_GLOBALS[module] = entries
+        _BY_GLOBAL.update((entry.legacy, entry) for entry in entries)
+
+
+def module_global(dotted: str) -> ModuleGlobal | None:
+    """The :class:`ModuleGlobal` for a legacy dotted name (either spelling), or None.
+    (:func:`by_legacy` answers only for the API names of :data:`TABLE`.)"""
+    return _BY_GLOBAL.get(canonical(dotted))
+
 
 def canonical(dotted: str) -> str:
     """``packages.core.training.X`` -> ``training.X``; ``training.X`` unchanged; other names unchanged."""
@@ -464,3 +665,18 @@ def describe(entry: LegacyName) -> str:
     if entry.note:
         hint = f"{hint}: {entry.note}"
     return f"{hint}. Drop-in with the legacy behaviour: `{entry.compat_import}`"
+
+
+_build_globals()
+
+
+def describe_global(entry: ModuleGlobal) -> str:
+    """The warning text for a module-level name (constants, loggers, re-exported legacy names)."""
+    if entry.kind == "reexport":
+        return f"It is {entry.origin} (same object). {entry.note}"
+    if entry.kind == "logger":
+        return f"Use the module's logger directly: {entry.note}"
+    hint = f"New code: `{import_statement(entry.new)}`" if entry.new else "No pfdtrain core replacement"
+    if entry.note:
+        hint = f"{hint} ({entry.note})"
+    return f"{hint}. Drop-in with the legacy value: `{import_statement(entry.compat)}`"

@@ -3,6 +3,7 @@
 import math
 import sys
 from types import ModuleType
+from typing import ClassVar
 from unittest import mock
 
 import numpy as np
@@ -17,7 +18,7 @@ D = optuna.distributions
 class Recorded:
     """The legacy classical-model interface: Model(random_state=...).train(X, y, hyperparams=...).score(X, y)."""
 
-    calls = []
+    calls: ClassVar[list] = []
 
     def __init__(self, random_state=None):
         self.random_state = random_state
@@ -108,7 +109,7 @@ def test_search_spaces_by_model_class_name(data, name, expected):
 
 
 def test_unknown_model_type(data):
-    with pytest.raises(ValueError, match="^Unknown model type: KNNClassifier$"):
+    with pytest.raises(ValueError, match=r"^Unknown model type: KNNClassifier$"):
         BayesianOptimizer().optimize(model("KNNClassifier"), *data, n_trials=2)
     assert Recorded.calls == []
 
@@ -117,7 +118,7 @@ def test_before_optimize_every_accessor_says_so():
     optimizer = BayesianOptimizer()
     for call in (optimizer.get_optimization_history, optimizer.get_best_trial_info,
                  optimizer.plot_optimization_history, optimizer.plot_param_importances):
-        with pytest.raises(ValueError, match="^No optimization has been run$"):
+        with pytest.raises(ValueError, match=r"^No optimization has been run$"):
             call()
 
 
@@ -126,9 +127,9 @@ def test_plots(data, monkeypatch, tmp_path):
     optimizer.optimize(model("SVMClassifier"), *data, n_trials=6)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-    with pytest.raises(ImportError, match="BayesianOptimizer.plot_optimization_history needs matplotlib"):
+    with pytest.raises(ImportError, match=r"BayesianOptimizer.plot_optimization_history needs matplotlib"):
         optimizer.plot_optimization_history()
-    with pytest.raises(ImportError, match="BayesianOptimizer.plot_param_importances needs matplotlib"):
+    with pytest.raises(ImportError, match=r"BayesianOptimizer.plot_param_importances needs matplotlib"):
         optimizer.plot_param_importances()
 
     plt, fig, ax = mock.MagicMock(), mock.MagicMock(), mock.MagicMock()

@@ -117,7 +117,7 @@ def test_new_api_subclass_gets_every_hook_and_should_stop_stops():
     batch_ends = [e for e in rec.events if e[0] == "batch_end"]
     assert [e[1] for e in batch_ends[:8]] == list(range(8))
     assert all(isinstance(e[2], float) for e in batch_ends)
-    epoch_end = [e for e in rec.events if e[0] == "epoch_end"][0]
+    epoch_end = next(e for e in rec.events if e[0] == "epoch_end")
     assert epoch_end[1] == 0
     assert list(epoch_end[2]) == ["train_loss", "train_acc", "val_loss", "val_acc", "lr"]
     assert epoch_end[2]["val_acc"] == pytest.approx(100 * trainer.history["val_acc"][0])

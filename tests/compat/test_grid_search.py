@@ -1,18 +1,26 @@
-"""Legacy GridSearchOptimizer on Optuna's GridSampler, with a tiny numpy estimator."""
+"""Legacy GridSearchOptimizer where scikit-learn is not installed: pfdtrain's GridSearchCV stand-in
+on Optuna's GridSampler, with a tiny numpy estimator. (With scikit-learn the adapter uses
+scikit-learn itself: test_search_with_scikit_learn.py.)"""
 
 import sys
 from types import ModuleType
 from unittest import mock
 
 import numpy as np
+import optuna
 import pytest
 
 from estimator_testing import Threshold, threshold_data
+from pfdtrain.compat import _search_standins, grid_search
 from pfdtrain.errors import ConfigurationError
 
-optuna = pytest.importorskip("optuna")
-grid_search = pytest.importorskip("pfdtrain.compat.grid_search")
 GridSearchOptimizer = grid_search.GridSearchOptimizer
+
+
+@pytest.fixture(autouse=True)
+def without_scikit_learn(monkeypatch):
+    """The module as imported without scikit-learn: the stand-in in its globals."""
+    monkeypatch.setattr(grid_search, "GridSearchCV", _search_standins.GridSearchCV)
 
 
 class Wrapper:
@@ -68,7 +76,7 @@ def test_every_grid_point_is_fitted_once_per_fold(data):
 
     GridSearchOptimizer().search(Counting(), *data, GRID, cv=5)
     searched = fits[:-1]  # the last fit is the refit on all the data
-    assert sorted(set((f, t) for f, t, _ in searched)) == sorted((f, t) for f in (0, 1) for t in (-0.5, 0.3, 0.9))
+    assert sorted({(f, t) for f, t, _ in searched}) == sorted((f, t) for f in (0, 1) for t in (-0.5, 0.3, 0.9))
     assert len(searched) == 30 and fits[-1] == (1, 0.3, 150)
 
 
@@ -86,7 +94,7 @@ def test_model_without_a_model_attribute_and_explicit_splits(data):
 def test_before_a_search_every_accessor_says_so():
     optimizer = GridSearchOptimizer()
     for call in (optimizer.get_results, optimizer.get_best_score, lambda: optimizer.plot_grid_results("C", "gamma")):
-        with pytest.raises(ValueError, match="^Grid search has not been run$"):
+        with pytest.raises(ValueError, match=r"^Grid search has not been run$"):
             call()
 
 
@@ -95,7 +103,7 @@ def test_default_param_grids():
         "C": [0.1, 1, 10, 100], "gamma": [0.01, 0.1, 1, 10], "kernel": ["rbf", "poly"]}
     assert GridSearchOptimizer().get_default_param_grid("GradientBoosting")["subsample"] == [0.6, 0.8, 1.0]
     assert grid_search.get_default_param_grid("MLP")["hidden_layer_sizes"] == [(20, 10), (30, 15), (40, 20)]
-    with pytest.raises(ValueError, match="^Unknown model name: XGBoost$"):
+    with pytest.raises(ValueError, match=r"^Unknown model name: XGBoost$"):
         grid_search.get_default_param_grid("XGBoost")
 
 
@@ -106,7 +114,7 @@ def test_default_param_grids():
         ({"kernel": "rbf"}, TypeError, r"needs to be a list or a numpy array, but got 'rbf' \(of type str\)"),
         ({"C": []}, ValueError, r"Parameter grid for parameter 'C' need to be a non-empty sequence"),
         ({"C": np.ones((2, 2))}, ValueError, r"Parameter array for 'C' should be one-dimensional"),
-        ([{"C": [1]}], ConfigurationError, r"A list of grids is not supported"),
+        ([{"C": [1]}], ConfigurationError, r"A list of grids needs scikit-learn"),
         ("C", TypeError, r"Parameter grid should be a dict or a list"),
     ],
 )
@@ -118,7 +126,7 @@ def test_param_grid_checks(data, grid, error, match):
 def test_plot_without_matplotlib_says_what_is_missing(searched, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-    with pytest.raises(ImportError, match="GridSearchOptimizer.plot_grid_results needs matplotlib, which is not "
+    with pytest.raises(ImportError, match=r"GridSearchOptimizer.plot_grid_results needs matplotlib, which is not "
                                           "installed. Install it with: pip install matplotlib"):
         searched[0].plot_grid_results("threshold", "feature")
 
@@ -135,7 +143,7 @@ def fake_pyplot(monkeypatch):
 
 
 def test_plot_grid_results_draws_the_mean_scores(searched, monkeypatch, tmp_path):
-    plt, fig, ax = fake_pyplot(monkeypatch)
+    _plt, fig, ax = fake_pyplot(monkeypatch)
     optimizer = searched[0]
     assert optimizer.plot_grid_results("threshold", "feature", save_path=tmp_path / "g.png") is fig
     matrix = ax.imshow.call_args[0][0]

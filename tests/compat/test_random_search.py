@@ -1,18 +1,28 @@
-"""Legacy RandomSearchOptimizer on Optuna's RandomSampler(seed), with a tiny numpy estimator."""
+"""Legacy RandomSearchOptimizer where scikit-learn is not installed: pfdtrain's RandomizedSearchCV
+stand-in on Optuna's RandomSampler(seed), with a tiny numpy estimator. (With scikit-learn the
+adapter uses scikit-learn itself: test_search_with_scikit_learn.py.)"""
 
 import sys
 from types import ModuleType, SimpleNamespace
 from unittest import mock
 
 import numpy as np
+import optuna
 import pytest
 
 from estimator_testing import Threshold, threshold_data
+from pfdtrain.compat import _search_standins, random_search
+from pfdtrain.hpo.distributions import randint, uniform
 
-optuna = pytest.importorskip("optuna")
-random_search = pytest.importorskip("pfdtrain.compat.random_search")
 RandomSearchOptimizer = random_search.RandomSearchOptimizer
-uniform, randint = random_search.uniform, random_search.randint
+
+
+@pytest.fixture(autouse=True)
+def without_scikit_learn(monkeypatch):
+    """The module as imported without scikit-learn/scipy: the stand-ins in its globals."""
+    monkeypatch.setattr(random_search, "RandomizedSearchCV", _search_standins.RandomizedSearchCV)
+    monkeypatch.setattr(random_search, "uniform", uniform)
+    monkeypatch.setattr(random_search, "randint", randint)
 
 
 DISTRIBUTIONS = {"feature": randint(0, 2), "threshold": uniform(-1, 2)}
@@ -52,7 +62,7 @@ def test_lists_and_scipy_style_objects_are_accepted(data):
 def test_before_a_search_every_accessor_says_so():
     optimizer = RandomSearchOptimizer()
     for call in (optimizer.get_results, optimizer.get_best_score, optimizer.plot_search_results):
-        with pytest.raises(ValueError, match="^Random search has not been run$"):
+        with pytest.raises(ValueError, match=r"^Random search has not been run$"):
             call()
 
 
@@ -69,7 +79,7 @@ def test_default_param_distributions_have_the_legacy_ranges():
     gb = random_search.get_default_param_distributions("GradientBoosting")
     assert gb["learning_rate"].support == (0.01, 0.31) and gb["subsample"].support == (0.5, 1.0)
     assert gb["max_depth"] == randint(2, 10)
-    with pytest.raises(ValueError, match="^Unknown model name: KNN$"):
+    with pytest.raises(ValueError, match=r"^Unknown model name: KNN$"):
         random_search.get_default_param_distributions("KNN")
 
 
@@ -83,7 +93,7 @@ def test_plot_search_results(data, monkeypatch, tmp_path):
     optimizer.search(Threshold(), *data, DISTRIBUTIONS, n_iter=4, cv=2)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
-    with pytest.raises(ImportError, match="RandomSearchOptimizer.plot_search_results needs matplotlib"):
+    with pytest.raises(ImportError, match=r"RandomSearchOptimizer.plot_search_results needs matplotlib"):
         optimizer.plot_search_results()
 
     plt, fig, axes = mock.MagicMock(), mock.MagicMock(), np.empty((1, 2), dtype=object)
@@ -95,7 +105,7 @@ def test_plot_search_results(data, monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", plt)
     assert optimizer.plot_search_results(save_path=tmp_path / "r.png") is fig
     cv = optimizer.get_results()["cv_results"]
-    for ax, name in zip(axes[0], ("feature", "threshold")):
+    for ax, name in zip(axes[0], ("feature", "threshold"), strict=False):
         ax.scatter.assert_called_once()
         assert list(ax.scatter.call_args[0][0]) == cv[f"param_{name}"]
         assert list(ax.scatter.call_args[0][1]) == cv["mean_test_score"]

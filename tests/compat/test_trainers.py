@@ -21,7 +21,7 @@ def _loader(n=24, batch_size=8, seed=0, extra=()):
 
 
 def _same_weights(a, b):
-    return all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))
+    return all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=False))
 
 
 def test_trainer_errors_and_devices_like_legacy():
@@ -59,7 +59,7 @@ def test_amp_step_goes_through_the_adapters_own_grad_scaler():
     trainer.fit(2)
     Trainer(b, _loader(), optimizer=torch.optim.SGD(b.parameters(), lr=0.1), device="cpu", max_grad_norm=0.5).fit(2)
     assert trainer.scaler is scaler and len(steps) == 6 and scaler.get_scale() == 16.0
-    assert all(torch.allclose(p, q, atol=1e-7) for p, q in zip(a.parameters(), b.parameters()))
+    assert all(torch.allclose(p, q, atol=1e-7) for p, q in zip(a.parameters(), b.parameters(), strict=False))
 
 
 def test_pinn_start_epoch_is_the_first_epoch_and_compute_loss_overrides_are_used(capsys):
@@ -124,7 +124,7 @@ def test_multi_tfr_accumulation_restarts_per_loader_and_carries_leftovers():
             assert got[key] == pytest.approx(value, rel=1e-6)
         assert got["train_loss"] == pytest.approx(0.75 * want["stft_loss"] + 0.25 * want["cwt_loss"], rel=1e-6)
     assert _same_weights(model, ref_model)
-    for p, q in zip(model.parameters(), ref_model.parameters()):  # the leftover window stays in .grad
+    for p, q in zip(model.parameters(), ref_model.parameters(), strict=False):  # the leftover window stays in .grad
         assert q.grad is not None and torch.allclose(p.grad, q.grad)
 
 
@@ -155,7 +155,7 @@ def test_progressive_epoch_matches_the_legacy_loop_including_final_gradients():
         loss, acc = _legacy_plain_epoch(ref_model, loader, ref_opt)
         assert got == {"train_loss": pytest.approx(loss, rel=1e-6), "train_accuracy": pytest.approx(acc)}
     assert _same_weights(model, ref_model)
-    assert all(torch.equal(p.grad, q.grad) for p, q in zip(model.parameters(), ref_model.parameters()))
+    assert all(torch.equal(p.grad, q.grad) for p, q in zip(model.parameters(), ref_model.parameters(), strict=False))
 
 
 def test_resizable_dataset_converts_non_tensors_and_resize_errors():
@@ -163,7 +163,7 @@ def test_resizable_dataset_converts_non_tensors_and_resize_errors():
     signal, label = ds[0]
     assert signal.dtype == torch.float32 and signal.tolist() == [0.0, 2.0] and label == 1
     ds.resize_method = "fft"
-    with pytest.raises(ValueError, match="^Unknown resize method: fft$"):
+    with pytest.raises(ValueError, match=r"^Unknown resize method: fft$"):
         ds[0]
 
 

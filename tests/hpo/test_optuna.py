@@ -27,6 +27,7 @@ SCRIPT = textwrap.dedent(
     print("imported optuna:", "optuna" in sys.modules)
 
     sys.modules["optuna"] = None  # what an environment without the extra looks like
+    sys.modules["sklearn"] = None  # the legacy search adapters need optuna only without scikit-learn
     from pfdtrain.errors import MissingExtraError
     import numpy as np
     calls = {

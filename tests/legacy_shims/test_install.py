@@ -87,7 +87,8 @@ def test_wheel_has_the_pth_at_its_root_and_nowhere_else(wheel):
 
 def test_editable_wheel_has_the_pth_too(tmp_path):
     out = tmp_path / "ed"
-    name = _run([sys.executable, "-c", f"from hatchling.build import build_editable; print(build_editable({str(out)!r}))"],
+    code = f"from hatchling.build import build_editable; print(build_editable({str(out)!r}))"
+    name = _run([sys.executable, "-c", code],
                 cwd=ROOT).stdout.strip().splitlines()[-1]
     with zipfile.ZipFile(out / name) as zf:
         assert zf.read(PTH).decode().strip() == "import legacy_shims._install"

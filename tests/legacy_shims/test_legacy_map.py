@@ -79,7 +79,8 @@ def test_entries_are_well_formed():
         assert (entry.new is None) == (entry.status == "removed"), entry
         if entry.new is not None:
             assert entry.new.startswith("pfdtrain.") and not entry.new.startswith("pfdtrain.compat."), entry
-            assert entry.new_import.startswith("from pfdtrain") and entry.new_import.endswith(f" import {entry.new.rsplit('.', 1)[1]}")
+            assert entry.new_import.startswith("from pfdtrain")
+            assert entry.new_import.endswith(f" import {entry.new.rsplit('.', 1)[1]}")
 
 
 def test_both_spellings_map_to_the_same_entry():
@@ -126,3 +127,28 @@ def test_warning_and_error_classes_are_public():
 
     assert issubclass(pfdtrain.LegacyImportWarning, DeprecationWarning)
     assert issubclass(pfdtrain.LegacyImportError, ImportError) and issubclass(pfdtrain.LegacyImportError, PfdtrainError)
+
+
+def test_module_globals_are_well_formed_and_apart_from_the_api():
+    from pfdtrain.legacy_map import MODULE_GLOBALS, describe_global, module_global
+
+    assert set(MODULE_GLOBALS) == set(LEGACY_MODULES)
+    api = {entry.legacy for entry in TABLE}
+    for module, entries in MODULE_GLOBALS.items():
+        names = [g.name for g in entries]
+        assert len(names) == len(set(names)) and names[-1] == "logger", module
+        for g in entries:
+            assert g.legacy == f"training.{module}.{g.name}" and g.legacy not in api
+            assert g.compat == f"pfdtrain.compat.{module}.{g.name}"
+            assert module_global(g.spellings()[1]) is g
+            assert g.warns == (g.kind != "import") and describe_global(g)
+    # spot checks from the legacy module map (legacy-api.md 0, 6.1)
+    spot = {"cnn_trainer": {"tqdm", "time", "GradScaler", "autocast", "create_criterion", "Path", "np"},
+            "metrics": {"f1_score", "precision_score", "recall_score", "accuracy_score", "sklearn_confusion_matrix"},
+            "grid_search": {"GridSearchCV", "BaseEstimator"}, "bayesian_optimizer": {"optuna", "TPESampler"},
+            "cnn_schedulers": {"_LRScheduler", "StepLR", "get_logger"}, "pinn_trainer": {"Trainer", "tqdm"}}
+    for module, names in spot.items():
+        assert names <= {g.name for g in MODULE_GLOBALS[module]}, module
+    kinds = {g.name: g.kind for g in MODULE_GLOBALS["pinn_trainer"]}
+    assert (kinds["Trainer"], kinds["NUM_CLASSES"], kinds["tqdm"], kinds["logger"]) == (
+        "reexport", "constant", "import", "logger")

@@ -31,3 +31,10 @@ def test_every_compat_target_imports():
 def test_every_new_target_imports():
     missing = _missing({entry.new for entry in TABLE if entry.new is not None})
     assert not missing, f"{len(missing)} core targets missing:\n" + "\n".join(missing)
+
+
+def test_every_module_global_compat_target_imports():
+    from pfdtrain.legacy_map import MODULE_GLOBALS
+
+    missing = _missing({g.compat for entries in MODULE_GLOBALS.values() for g in entries})
+    assert not missing, f"{len(missing)} module-global targets missing:\n" + "\n".join(missing)

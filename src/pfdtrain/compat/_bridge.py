@@ -48,6 +48,36 @@ def legacy_autocast(enabled: bool) -> contextlib.AbstractContextManager:
     return _NULL
 
 
+class ProgressLoader:
+    """``loader`` seen through a legacy progress bar: ``make_bar(loader)`` (the adapter module's
+    ``tqdm`` global, so patching ``training.<module>.tqdm`` replaces it) is called when an epoch
+    starts iterating, as legacy built a bar per epoch. The bar's postfix is set once, at the end
+    of the epoch (legacy set it every batch, a host sync per batch)."""
+
+    def __init__(self, loader: Any, make_bar: Callable[[Any], Any]) -> None:
+        self.loader = loader
+        self._make_bar = make_bar
+        self.bar: Any = None
+
+    def __iter__(self) -> Any:
+        self.bar = self._make_bar(self.loader)
+        return iter(self.bar)
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def postfix(self, values: Mapping[str, Any]) -> None:
+        set_postfix = getattr(self.bar, "set_postfix", None)
+        if callable(set_postfix):
+            set_postfix(dict(values))
+
+
+def postfix(loader: Any, values: Mapping[str, Any]) -> None:
+    """Set the end-of-epoch postfix when ``loader`` is a :class:`ProgressLoader`."""
+    if isinstance(loader, ProgressLoader):
+        loader.postfix(values)
+
+
 def percent_correct(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """``correct / batch`` as a float64 0-d tensor (first maximal index, as legacy
     ``outputs.max(1)``); stays on the device."""
@@ -123,7 +153,8 @@ class ZeroGradBeforeBackward(Callback):
     """``optimizer.zero_grad()`` between loss and backward, as the legacy loops did."""
 
     def on_before_backward(self, trainer: Trainer, loss: torch.Tensor) -> None:
-        trainer.optimizer.zero_grad()
+        if trainer.optimizer is not None:
+            trainer.optimizer.zero_grad()
 
 
 # ------------------------------------------------------------------------------------ tasks
@@ -170,7 +201,7 @@ class LegacyClassificationTask(LegacyTask):
         if training and self._transform is not None:
             inputs = self._transform(inputs)
         if self._amp[training]:
-            with torch.autocast(device_type="cuda", dtype=torch.float16):
+            with self.owner._autocast():
                 outputs = model(inputs)
                 loss = self.owner.criterion(outputs, targets)
         else:
@@ -268,7 +299,7 @@ def legacy_accumulation(k: int) -> GradientAccumulation:
 def last_row(core: Trainer) -> dict[str, Any]:
     """The ``train_*``/``val_*`` values of the epoch the core just finished."""
     return {k: v[-1] for k, v in core.history.items()
-            if v and v[-1] is not None and (k.startswith("train_") or k.startswith("val_"))}
+            if v and v[-1] is not None and k.startswith(("train_", "val_"))}
 
 
 def require(metrics: Mapping[str, Any], key: str) -> Any:
@@ -300,7 +331,7 @@ class BatchMeanTask(LegacyTask):
                    "count": torch.tensor(float(labels.size(0)), dtype=torch.float64)}
         return StepOutput(loss=loss, batch_size=1, metrics=metrics)
 
-    def forward(self, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor):
+    def forward(self, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> Any:
         outputs = model(inputs)
         return outputs, self.owner.criterion(outputs, labels), {}
 

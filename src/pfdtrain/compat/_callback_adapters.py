@@ -28,7 +28,7 @@ def is_new_api(obj: Any) -> bool:
 def _epoch_values(trainer: Any) -> dict[str, Any]:
     """The epoch the core just finished, with legacy names (``*_acc`` in percent)."""
     row = {k: v[-1] for k, v in trainer.history.items()
-           if v and v[-1] is not None and (k.startswith("train_") or k.startswith("val_"))}
+           if v and v[-1] is not None and k.startswith(("train_", "val_"))}
     return _legacy_metrics(row)
 
 
@@ -150,12 +150,12 @@ class NewApiCallback(Callback):
         base = NewApiBase if isinstance(callback, NewApiBase) else None
         # batch hooks cost a call per batch: dispatch them only when the callback has them
         if _overrides(callback, "on_batch_begin", base):
-            self.on_train_batch_start = self._batch_begin
+            self.on_train_batch_start = self._batch_begin  # type: ignore[method-assign]  # only when used
         if _overrides(callback, "on_batch_end", base):
             if getattr(callback, "reads_gradients", False):
-                self.on_before_optimizer_step = self._batch_end_with_gradients
+                self.on_before_optimizer_step = self._batch_end_with_gradients  # type: ignore[method-assign]  # as above
             else:
-                self.on_train_batch_end = self._batch_end
+                self.on_train_batch_end = self._batch_end  # type: ignore[method-assign]  # as above
 
     @property
     def state_key(self) -> str:

@@ -1,61 +1,22 @@
-"""What the legacy grid and random search adapters share: argument checks in scikit-learn's
-words, the ``model.model`` unwrapping, the result accessors, and the matplotlib plots.
+"""What the legacy grid and random search adapters share: the ``model.model`` unwrapping, the
+result accessors, and the matplotlib plots.
 
 Why private: the public surface is the two legacy classes; this keeps each adapter a page long.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from pfdtrain.errors import ConfigurationError
-
 
 def estimator_of(model: Any) -> Any:
     """Legacy searched ``model.model`` when that attribute exists and is not None, else ``model``."""
-    inner = getattr(model, "model", None)
-    return inner if inner is not None else model
-
-
-def check_param_dict(params: Any, what: str) -> dict[str, Any]:
-    """A single dict, as legacy callers pass; scikit-learn's list-of-dicts form is refused."""
-    if isinstance(params, Mapping):
-        return dict(params)
-    if isinstance(params, list):
-        raise ConfigurationError(
-            f"A list of {what}s is not supported; run one search per {what}."
-        )
-    raise TypeError(f"Parameter grid should be a dict or a list, got: {params!r} (of type {type(params).__name__})")
-
-
-def as_choices(key: str, value: Any) -> list:
-    """scikit-learn's ``ParameterGrid`` checks (same messages); choices become a list."""
-    if isinstance(value, np.ndarray) and value.ndim > 1:
-        raise ValueError(f"Parameter array for {key!r} should be one-dimensional, got: {value!r} with shape {value.shape}")
-    if isinstance(value, str) or not isinstance(value, (np.ndarray, Sequence)):
-        raise TypeError(
-            f"Parameter grid for parameter {key!r} needs to be a list or a numpy array, but got {value!r} (of type "
-            f"{type(value).__name__}) instead. Single values need to be wrapped in a list with one element."
-        )
-    if len(value) == 0:
-        raise ValueError(f"Parameter grid for parameter {key!r} need to be a non-empty sequence, got: {value!r}")
-    return list(value)
-
-
-def fold_count(cv: int | Iterable) -> tuple[int | list, int]:
-    """``cv`` made reusable (an iterator of splits becomes a list) and its number of folds."""
-    if isinstance(cv, (int, np.integer)) and not isinstance(cv, bool):
-        return int(cv), int(cv)
-    splits = list(cv)
-    return splits, len(splits)
-
-
-def announce(n_splits: int, n_candidates: int) -> None:
-    """The line scikit-learn's ``verbose=1`` searches printed."""
-    print(f"Fitting {n_splits} folds for each of {n_candidates} candidates, totalling {n_splits * n_candidates} fits")
+    if hasattr(model, "model") and model.model is not None:
+        return model.model
+    return model
 
 
 def results_of(search: Any, not_run: str) -> dict[str, Any]:
@@ -64,13 +25,19 @@ def results_of(search: Any, not_run: str) -> dict[str, Any]:
     return {"best_params": search.best_params_, "best_score": search.best_score_, "cv_results": search.cv_results_}
 
 
+def values(cv_results: Mapping[str, Any], key: str) -> list[Any]:
+    """A ``cv_results_`` column as a list (scikit-learn keeps masked arrays, the stand-ins lists)."""
+    column = cv_results[key]
+    return column.tolist() if hasattr(column, "tolist") else list(column)
+
+
 # ---------------------------------------------------------------------------------------- plots
 
 
 def pyplot(feature: str) -> Any:
     """``matplotlib.pyplot``, or an ImportError saying that ``feature`` needs matplotlib."""
     try:
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # type: ignore[import-not-found]  # optional, not a dependency
     except ImportError as exc:
         raise ImportError(
             f"{feature} needs matplotlib, which is not installed. Install it with: pip install matplotlib",
@@ -94,7 +61,7 @@ def _levels(values: list) -> list:
     return list(seen.values())
 
 
-def searched_params(cv_results: Mapping[str, list]) -> list[str]:
+def searched_params(cv_results: Mapping[str, Any]) -> list[str]:
     return [k[len("param_"):] for k in cv_results if k.startswith("param_")]
 
 
@@ -105,13 +72,13 @@ def plot_grid(cv_results: Mapping[str, list], param_x: str, param_y: str, save_p
         if p not in names:
             raise ValueError(f"Unknown parameter {p!r}; searched parameters: {', '.join(names)}")
     plt = pyplot(feature)
-    xs, ys = cv_results[f"param_{param_x}"], cv_results[f"param_{param_y}"]
+    xs, ys = values(cv_results, f"param_{param_x}"), values(cv_results, f"param_{param_y}")
     x_levels, y_levels = _levels(xs), _levels(ys)
     x_index = {repr(v): i for i, v in enumerate(x_levels)}
     y_index = {repr(v): i for i, v in enumerate(y_levels)}
     total = np.zeros((len(y_levels), len(x_levels)))
     count = np.zeros_like(total)
-    for x, y, score in zip(xs, ys, cv_results["mean_test_score"]):
+    for x, y, score in zip(xs, ys, values(cv_results, "mean_test_score"), strict=True):
         total[y_index[repr(y)], x_index[repr(x)]] += score
         count[y_index[repr(y)], x_index[repr(x)]] += 1
     with np.errstate(invalid="ignore"):
@@ -139,15 +106,15 @@ def plot_scores_by_param(cv_results: Mapping[str, list], save_path: Any, feature
     plt = pyplot(feature)
     fig, axes = plt.subplots(1, max(len(names), 1), figsize=(5 * max(len(names), 1), 4), squeeze=False)
     axes = list(axes[0])
-    scores = cv_results["mean_test_score"]
-    for ax, name in zip(axes, names):
-        values = cv_results[f"param_{name}"]
-        if all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in values):
-            ax.scatter(values, scores, alpha=0.7)
+    scores = values(cv_results, "mean_test_score")
+    for ax, name in zip(axes, names, strict=False):
+        column = values(cv_results, f"param_{name}")
+        if all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in column):
+            ax.scatter(column, scores, alpha=0.7)
         else:
-            levels = _levels(values)
+            levels = _levels(column)
             index = {repr(v): i for i, v in enumerate(levels)}
-            ax.scatter([index[repr(v)] for v in values], scores, alpha=0.7)
+            ax.scatter([index[repr(v)] for v in column], scores, alpha=0.7)
             ax.set_xticks(range(len(levels)))
             ax.set_xticklabels([str(v) for v in levels])
         ax.set_xlabel(name)

@@ -1,5 +1,7 @@
-"""Legacy ``training.bayesian_optimizer`` on :class:`pfdtrain.hpo.BayesianSearch` (Optuna's
-``TPESampler(seed=random_state)``, maximising the validation score, with a progress bar).
+"""Legacy ``training.bayesian_optimizer``: one Optuna study through this module's ``optuna`` and
+``TPESampler`` globals, as legacy ran it (``TPESampler(seed=random_state)``, maximising the
+validation score, with a progress bar), so patching ``training.bayesian_optimizer.optuna`` or
+``.TPESampler`` reaches it.
 
 Kept: ``BayesianOptimizer(random_state=42)``; ``optimize(model_class, X_train, y_train, X_val,
 y_val, n_trials=50, timeout=None) -> study.best_params`` where each trial runs
@@ -14,26 +16,44 @@ Kept defect (legacy-api.md 8 #48): the returned parameters carry Optuna's raw na
 ``hidden_layer_sizes=(n_units_1, n_units_2)`` and ``max_iter=500``). New code:
 ``pfdtrain.hpo.BayesianSearch`` with a space written in the model's own parameter names.
 
-Differs: an unknown model type is refused before the study starts (legacy failed inside the
-first trial, leaving a study with one failed trial). The categorical choices (``kernel``
-rbf/poly, ``max_features`` sqrt/log2, ``activation`` relu/tanh) follow the legacy grids.
+An unknown model type fails inside the first trial (the study keeps one failed trial), as
+legacy's did. The plots draw the same data as legacy's, in pfdtrain's layout.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
+
 from pfdtrain.compat import _legacy_search as _shared
+from pfdtrain.compat._legacy_names import Any, Callable, Dict, Optional, get_logger
 from pfdtrain.hpo._optuna import import_optuna
 
 optuna = import_optuna("training.bayesian_optimizer")  # legacy imported optuna at module level
+TPESampler = optuna.samplers.TPESampler
 
-from pfdtrain.hpo.estimator_search import BayesianSearch  # noqa: E402
+__all__ = [
+    # module-level names of the legacy module (served as training.bayesian_optimizer.<name>)
+    "Any",
+    "BayesianOptimizer",
+    "Callable",
+    "Dict",
+    "Optional",
+    "Path",
+    "TPESampler",
+    "logger",
+    "np",
+    "optuna",
+]
 
-__all__ = ["BayesianOptimizer"]
+logger = get_logger("training.bayesian_optimizer")
 
 _NOT_RUN = "No optimization has been run"
 
-#: Search spaces by model class name, in the order the parameters are suggested.
-SPACES = {
+#: Search spaces by model class name, in the order the parameters are suggested:
+#: ``(kind, low, high)`` with kind ``int`` / ``float`` / ``log_float``, or a list of choices.
+SPACES: dict[str, dict[str, Any]] = {
     "SVMClassifier": {
         "C": ("log_float", 0.1, 100.0),
         "gamma": ("log_float", 0.01, 10.0),
@@ -61,7 +81,16 @@ SPACES = {
 }
 
 
-def hyperparams_for(model_name, params):
+def _suggest(trial: Any, name: str, spec: Any) -> Any:
+    if isinstance(spec, list):
+        return trial.suggest_categorical(name, spec)
+    kind, low, high = spec
+    if kind == "int":
+        return trial.suggest_int(name, low, high)
+    return trial.suggest_float(name, low, high, log=kind == "log_float")
+
+
+def hyperparams_for(model_name: str, params: Dict[str, Any]) -> Dict[str, Any]:
     """What ``train(..., hyperparams=)`` receives: the sampled values, MLP layers combined."""
     if model_name != "MLPClassifier":
         return dict(params)
@@ -74,52 +103,40 @@ def hyperparams_for(model_name, params):
     }
 
 
-class _TrainScoreModel:
-    """The fit/score face that BayesianSearch needs, over a legacy ``train``/``score`` model."""
-
-    def __init__(self, model_class, random_state, **params):
-        self.model_class = model_class
-        self.random_state = random_state
-        self.params = params
-
-    def get_params(self, deep=False):
-        return {"model_class": self.model_class, "random_state": self.random_state, **self.params}
-
-    def set_params(self, **params):
-        self.params.update(params)
-        return self
-
-    def fit(self, X, y):
-        self.model_ = self.model_class(random_state=self.random_state)
-        self.model_.train(X, y, hyperparams=hyperparams_for(self.model_class.__name__, self.params))
-        return self
-
-    def score(self, X, y):
-        return self.model_.score(X, y)
-
-
 class BayesianOptimizer:
-    def __init__(self, random_state=42):
+    def __init__(self, random_state: int = 42) -> None:
         self.random_state = random_state
-        self.study = None
+        self.study: Any = None
 
-    def optimize(self, model_class, X_train, y_train, X_val, y_val, n_trials=50, timeout=None):
-        name = model_class.__name__
-        if name not in SPACES:
-            raise ValueError(f"Unknown model type: {name}")
-        search = BayesianSearch(
-            _TrainScoreModel(model_class, self.random_state), SPACES[name], n_trials=n_trials, timeout=timeout,
-            scoring=None, seed=self.random_state, refit=False, return_train_score=False, show_progress_bar=True,
-        )
-        self.study = search.fit(X_train, y_train, X_val=X_val, y_val=y_val).study_
+    def optimize(self, model_class: Any, X_train: np.ndarray, y_train: np.ndarray, X_val: np.ndarray,
+                 y_val: np.ndarray, n_trials: int = 50, timeout: Optional[int] = None) -> Dict[str, Any]:
+        """One Optuna study (this module's ``optuna`` and ``TPESampler``, as legacy's): each trial
+        trains ``model_class(random_state=seed)`` on the suggested hyper-parameters and scores it on
+        the validation data. An unknown model type fails in the first trial, as legacy's did."""
+        model_name = model_class.__name__
+
+        def objective(trial: Any) -> float:
+            hyperparams = self._suggest_hyperparameters(trial, model_name)
+            model = model_class(random_state=self.random_state)
+            model.train(X_train, y_train, hyperparams=hyperparams)
+            return model.score(X_val, y_val)
+
+        self.study = optuna.create_study(direction="maximize", sampler=TPESampler(seed=self.random_state))
+        self.study.optimize(objective, n_trials=n_trials, timeout=timeout, show_progress_bar=True)
         return self.study.best_params
 
-    def _require_study(self):
+    def _suggest_hyperparameters(self, trial: Any, model_name: str) -> Dict[str, Any]:
+        if model_name not in SPACES:
+            raise ValueError(f"Unknown model type: {model_name}")
+        params = {name: _suggest(trial, name, spec) for name, spec in SPACES[model_name].items()}
+        return hyperparams_for(model_name, params)
+
+    def _require_study(self) -> Any:
         if self.study is None:
             raise ValueError(_NOT_RUN)
         return self.study
 
-    def get_optimization_history(self):
+    def get_optimization_history(self) -> Any:
         trials = self._require_study().trials
         return {
             "trial_numbers": [t.number for t in trials],
@@ -127,14 +144,14 @@ class BayesianOptimizer:
             "params": [t.params for t in trials],
         }
 
-    def get_best_trial_info(self):
+    def get_best_trial_info(self) -> Any:
         best = self._require_study().best_trial
         return {"number": best.number, "value": best.value, "params": best.params}
 
-    def plot_optimization_history(self, save_path=None):
+    def plot_optimization_history(self, save_path: Any = None) -> Any:
         history = self.get_optimization_history()
         plt = _shared.pyplot("BayesianOptimizer.plot_optimization_history")
-        points = [(n, v) for n, v in zip(history["trial_numbers"], history["values"]) if v is not None]
+        points = [(n, v) for n, v in zip(history["trial_numbers"], history["values"], strict=False) if v is not None]
         best, running = [], float("-inf")
         for _, value in points:
             running = max(running, value)
@@ -148,7 +165,7 @@ class BayesianOptimizer:
         ax.legend()
         return _shared.finish(fig, save_path)
 
-    def plot_param_importances(self, save_path=None):
+    def plot_param_importances(self, save_path: Any = None) -> Any:
         study = self._require_study()
         plt = _shared.pyplot("BayesianOptimizer.plot_param_importances")
         importances = optuna.importance.get_param_importances(study)

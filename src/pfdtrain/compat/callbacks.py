@@ -19,39 +19,54 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+from torch import nn
 
 from pfdtrain.callbacks.base import Callback as CoreCallback
+from pfdtrain.compat._legacy_names import Callable, Dict, Optional, get_logger
 
 __all__ = [
+    # module-level names of the legacy module (served as training.callbacks.<name>)
+    "Callable",
     "Callback",
+    "Dict",
     "EarlyStopping",
     "LearningRateScheduler",
     "MLflowLogger",
     "ModelCheckpoint",
+    "Optional",
+    "Path",
     "ProgressPrinter",
     "TensorBoardLogger",
     "adapt_callback",
     "is_legacy_callback",
+    "logger",
+    "nn",
+    "np",
+    "torch",
 ]
+
+#: Legacy training.callbacks printed and had no logger; clients use one under this module's name.
+logger = get_logger("training.callbacks")
 
 
 class Callback:
     """Old-API base class: ``on_*`` hooks receive the trainer first; callable once per epoch."""
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer: Any) -> None:
         pass
 
-    def on_train_end(self, trainer):
+    def on_train_end(self, trainer: Any) -> None:
         pass
 
-    def on_epoch_begin(self, trainer, epoch):
+    def on_epoch_begin(self, trainer: Any, epoch: int) -> None:
         pass
 
-    def on_epoch_end(self, trainer, epoch, metrics):
+    def on_epoch_end(self, trainer: Any, epoch: int, metrics: Any) -> None:
         pass
 
-    def __call__(self, trainer, metrics):
+    def __call__(self, trainer: Any, metrics: Any) -> None:
         self.on_epoch_end(trainer, trainer.state.epoch, metrics)
 
 
@@ -59,7 +74,8 @@ class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs
     (by raising ``StopIteration('Early stopping')``, as legacy did)."""
 
-    def __init__(self, monitor="val_loss", patience=10, mode="min", min_delta=0.0, verbose=True):
+    def __init__(self, monitor: str = "val_loss", patience: int = 10, mode: str = "min", min_delta: float = 0.0,
+                 verbose: bool = True) -> None:
         self.monitor = monitor
         self.patience = patience
         self.mode = mode
@@ -69,7 +85,7 @@ class EarlyStopping(Callback):
         self.counter = 0
         self.stopped_epoch = 0
 
-    def on_epoch_end(self, trainer, epoch, metrics):
+    def on_epoch_end(self, trainer: Any, epoch: int, metrics: Any) -> None:
         if self.monitor not in metrics:
             return
         current = metrics[self.monitor]
@@ -97,7 +113,8 @@ class ModelCheckpoint(Callback):
     """Save ``epoch, model_state_dict, optimizer_state_dict, metrics, best_value`` to ``filepath``
     (overwritten) on a strict improvement of ``monitor``, or every epoch with ``save_best_only=False``."""
 
-    def __init__(self, filepath, monitor="val_loss", mode="min", save_best_only=True, verbose=True):
+    def __init__(self, filepath: Any, monitor: str = "val_loss", mode: str = "min", save_best_only: bool = True,
+                 verbose: bool = True) -> None:
         self.filepath = Path(filepath)
         self.monitor = monitor
         self.mode = mode
@@ -105,7 +122,7 @@ class ModelCheckpoint(Callback):
         self.verbose = verbose
         self.best_value = float("inf") if mode == "min" else float("-inf")
 
-    def on_epoch_end(self, trainer, epoch, metrics):
+    def on_epoch_end(self, trainer: Any, epoch: int, metrics: Any) -> None:
         current = metrics.get(self.monitor)
         if current is None:
             return
@@ -128,11 +145,11 @@ class ModelCheckpoint(Callback):
 class LearningRateScheduler(Callback):
     """Step ``scheduler`` once per epoch (a plateau scheduler with ``val_loss``, 0 if absent)."""
 
-    def __init__(self, scheduler, verbose=True):
+    def __init__(self, scheduler: Any, verbose: bool = True) -> None:
         self.scheduler = scheduler
         self.verbose = verbose
 
-    def on_epoch_end(self, trainer, epoch, metrics):
+    def on_epoch_end(self, trainer: Any, epoch: int, metrics: Any) -> None:
         optimizer = self.scheduler.optimizer
         old_lr = optimizer.param_groups[0]["lr"]
         if isinstance(self.scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
@@ -147,11 +164,11 @@ class LearningRateScheduler(Callback):
 class TensorBoardLogger(Callback):
     """Scalars per epoch to TensorBoard once ``on_train_begin`` created the writer."""
 
-    def __init__(self, log_dir="runs"):
+    def __init__(self, log_dir: Any = "runs") -> None:
         self.log_dir = Path(log_dir)
-        self.writer = None
+        self.writer: Any = None
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer: Any) -> None:
         try:
             from torch.utils.tensorboard import SummaryWriter
         except ImportError:
@@ -159,14 +176,14 @@ class TensorBoardLogger(Callback):
             return
         self.writer = SummaryWriter(self.log_dir)
 
-    def on_epoch_end(self, trainer, epoch, metrics):
+    def on_epoch_end(self, trainer: Any, epoch: int, metrics: Any) -> None:
         if self.writer is None:
             return
         for key, value in metrics.items():
             self.writer.add_scalar(key, value, epoch)
         self.writer.add_scalar("learning_rate", trainer.optimizer.param_groups[0]["lr"], epoch)
 
-    def on_train_end(self, trainer):
+    def on_train_end(self, trainer: Any) -> None:
         if self.writer is not None:
             self.writer.close()
 
@@ -174,13 +191,13 @@ class TensorBoardLogger(Callback):
 class MLflowLogger(Callback):
     """Metrics per epoch to MLflow once ``on_train_begin`` started a run."""
 
-    def __init__(self, experiment_name="bearing_fault_diagnosis", run_name=None):
+    def __init__(self, experiment_name: str = "bearing_fault_diagnosis", run_name: Any = None) -> None:
         self.experiment_name = experiment_name
         self.run_name = run_name
         self.mlflow = None
         self.run = None
 
-    def on_train_begin(self, trainer):
+    def on_train_begin(self, trainer: Any) -> None:
         try:
             import mlflow
         except ImportError:
@@ -193,11 +210,11 @@ class MLflowLogger(Callback):
         if callable(get_config):
             mlflow.log_params(get_config())
 
-    def on_epoch_end(self, trainer, epoch, metrics):
+    def on_epoch_end(self, trainer: Any, epoch: int, metrics: Any) -> None:
         if self.mlflow is not None:
             self.mlflow.log_metrics(metrics, step=epoch)
 
-    def on_train_end(self, trainer):
+    def on_train_end(self, trainer: Any) -> None:
         if self.mlflow is not None:
             self.mlflow.end_run()
 
@@ -205,7 +222,7 @@ class MLflowLogger(Callback):
 class ProgressPrinter(Callback):
     """``Epoch {n}: key: value | ...`` with every value formatted ``:.4f``."""
 
-    def on_epoch_end(self, trainer, epoch, metrics):
+    def on_epoch_end(self, trainer: Any, epoch: int, metrics: Any) -> None:
         print(f"Epoch {epoch + 1}: " + " | ".join(f"{k}: {v:.4f}" for k, v in metrics.items()))
 
 

@@ -1,65 +1,81 @@
-"""Legacy ``training.grid_search`` on :class:`pfdtrain.hpo.GridSearch` (Optuna's ``GridSampler``).
+"""Legacy ``training.grid_search``: ``GridSearchOptimizer`` and ``get_default_param_grid``.
 
-Kept: ``GridSearchOptimizer(random_state=42)``, ``search(model, X_train, y_train, param_grid,
-cv=5, scoring='accuracy', n_jobs=-1) -> best_params_`` on ``model.model`` when that is not None,
-the result kept in ``.grid_search`` (``best_params_``, ``best_score_``, ``cv_results_``,
-``best_estimator_`` refit on all the data), scikit-learn's "Fitting k folds ..." line and its
-``ParameterGrid`` messages and candidate order, ``get_results`` / ``get_best_score`` /
-``plot_grid_results``, ``ValueError('Grid search has not been run')``,
-``get_default_param_grid`` with ``ValueError('Unknown model name: {x}')``, and an ImportError
-on import when the optional dependency is missing (now optuna, via ``pfdtrain[hpo]``).
-
-Differs (no scikit-learn): ``cv_results`` holds lists; folds are computed in numpy with
-scikit-learn's unshuffled (stratified for class labels) assignment; ``scoring`` is
-``'accuracy'``, None or a callable; ``n_jobs`` is ignored (fits run one after another); a fit
-that raises ends the search instead of scoring NaN; a list of grids is refused.
+``search`` builds this module's ``GridSearchCV`` with legacy's arguments (``cv``, ``scoring``,
+``n_jobs`` passed on, ``verbose=1``, ``return_train_score=True``) on ``model.model`` when that is
+not None, fits it and keeps it in ``.grid_search``. ``GridSearchCV`` / ``BaseEstimator`` are
+scikit-learn's when it is installed (as legacy imported them: every argument, result and error
+is scikit-learn's); without scikit-learn they are pfdtrain's stand-ins
+(:mod:`pfdtrain.compat._search_standins`, on Optuna: ``pfdtrain[hpo]``), and importing this
+module without either fails, as legacy's did without scikit-learn. Kept: ``get_results`` /
+``get_best_score`` / ``plot_grid_results``, ``ValueError('Grid search has not been run')``,
+``get_default_param_grid`` with ``ValueError('Unknown model name: {x}')``; ``random_state`` is
+kept but unused, as legacy's was.
 """
 
 from __future__ import annotations
 
-import math
+import numpy as np
 
 from pfdtrain.compat import _legacy_search as _shared
-from pfdtrain.hpo._optuna import import_optuna
+from pfdtrain.compat._legacy_names import Any, Dict, List, get_logger
 
-import_optuna("training.grid_search")  # legacy failed at import without its optional dependency
+try:  # legacy: from sklearn.model_selection import GridSearchCV; from sklearn.base import BaseEstimator
+    from sklearn.base import BaseEstimator
+    from sklearn.model_selection import GridSearchCV
+except ImportError:  # pfdtrain's stand-ins, which need Optuna (ImportError naming pfdtrain[hpo] otherwise)
+    from pfdtrain.hpo._optuna import import_optuna
 
-from pfdtrain.hpo.defaults import MODEL_NAMES, default_search_space  # noqa: E402
-from pfdtrain.hpo.estimator_search import GridSearch  # noqa: E402
+    import_optuna("training.grid_search")
+    from pfdtrain.compat._search_standins import BaseEstimator, GridSearchCV
 
-__all__ = ["GridSearchOptimizer", "get_default_param_grid"]
+from pfdtrain.hpo.defaults import MODEL_NAMES, default_search_space
+
+__all__ = [
+    # module-level names of the legacy module (served as training.grid_search.<name>)
+    "Any",
+    "BaseEstimator",
+    "Dict",
+    "GridSearchCV",
+    "GridSearchOptimizer",
+    "List",
+    "get_default_param_grid",
+    "logger",
+    "np",
+]
+
+logger = get_logger("training.grid_search")
 
 _NOT_RUN = "Grid search has not been run"
 
 
-def get_default_param_grid(model_name):
+def get_default_param_grid(model_name: str) -> Dict[str, List[Any]]:
     if model_name not in MODEL_NAMES:
         raise ValueError(f"Unknown model name: {model_name}")
     return default_search_space(model_name, "grid")
 
 
 class GridSearchOptimizer:
-    def __init__(self, random_state=42):
-        self.random_state = random_state  # legacy ignored it; here it only orders the trials
-        self.grid_search = None
+    def __init__(self, random_state: int = 42) -> None:
+        self.random_state = random_state
+        self.grid_search: Any = None
 
-    def search(self, model, X_train, y_train, param_grid, cv=5, scoring="accuracy", n_jobs=-1):
-        grid = {k: _shared.as_choices(k, v) for k, v in _shared.check_param_dict(param_grid, "grid").items()}
-        cv, n_splits = _shared.fold_count(cv)
-        _shared.announce(n_splits, math.prod(len(v) for v in grid.values()))
-        self.grid_search = GridSearch(
-            _shared.estimator_of(model), grid, cv=cv, scoring=scoring, seed=self.random_state
-        ).fit(X_train, y_train)
+    def search(self, model: Any, X_train: np.ndarray, y_train: np.ndarray, param_grid: Any,
+               cv: Any = 5, scoring: Any = "accuracy", n_jobs: Any = -1) -> Dict[str, Any]:
+        self.grid_search = GridSearchCV(estimator=_shared.estimator_of(model), param_grid=param_grid, cv=cv,
+                                        scoring=scoring, n_jobs=n_jobs, verbose=1, return_train_score=True)
+        self.grid_search.fit(X_train, y_train)
         return self.grid_search.best_params_
 
-    def get_results(self):
+    def get_results(self) -> Dict[str, Any]:
         return _shared.results_of(self.grid_search, _NOT_RUN)
 
-    def get_best_score(self):
-        return self.get_results()["best_score"]
+    def get_best_score(self) -> float:
+        if self.grid_search is None:
+            raise ValueError(_NOT_RUN)
+        return self.grid_search.best_score_
 
-    def plot_grid_results(self, param_x, param_y, save_path=None):
+    def plot_grid_results(self, param_x: str, param_y: str, save_path: Any = None) -> Any:
         cv_results = self.get_results()["cv_results"]
         return _shared.plot_grid(cv_results, param_x, param_y, save_path, "GridSearchOptimizer.plot_grid_results")
 
-    get_default_param_grid = staticmethod(get_default_param_grid)
+    get_default_param_grid = staticmethod(get_default_param_grid)  # kept from pfdtrain 0.x

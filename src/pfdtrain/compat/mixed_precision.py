@@ -9,27 +9,47 @@ behaviour (``docs/compatibility.md``): default ``device='cuda'``; ``_backward_pa
 
 from __future__ import annotations
 
-import torch
+from typing import Any
 
-from pfdtrain.compat import _bridge as B
+import torch
+from torch import nn
+
+from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, GradScaler, Optional, autocast, get_logger
 from pfdtrain.compat.trainer import Trainer
 
-__all__ = ["MixedPrecisionTrainer", "check_mixed_precision_support", "enable_mixed_precision"]
+__all__ = [
+    # module-level names of the legacy module (served as training.mixed_precision.<name>)
+    "NUM_CLASSES",
+    "SIGNAL_LENGTH",
+    "GradScaler",
+    "MixedPrecisionTrainer",
+    "Optional",
+    "Trainer",
+    "autocast",
+    "check_mixed_precision_support",
+    "enable_mixed_precision",
+    "logger",
+    "nn",
+    "torch",
+]
+
+logger = get_logger("training.mixed_precision")
 
 
 class MixedPrecisionTrainer(Trainer):
     """Legacy Trainer with ``mixed_precision=True`` and an optional GradScaler of your own."""
 
-    def __init__(self, model, train_loader, val_loader=None, optimizer=None, criterion=None, device="cuda",
-                 callbacks=None, gradient_accumulation_steps=1, max_grad_norm=1.0, grad_scaler=None):
+    def __init__(self, model: Any, train_loader: Any, val_loader: Any = None, optimizer: Any = None,
+                 criterion: Any = None, device: Any = "cuda", callbacks: Any = None,
+                 gradient_accumulation_steps: int = 1, max_grad_norm: float = 1.0, grad_scaler: Any = None) -> None:
         super().__init__(model, train_loader, val_loader, optimizer, criterion, device, callbacks,
                          gradient_accumulation_steps, max_grad_norm, mixed_precision=True)
-        self.scaler = grad_scaler or B.new_grad_scaler()
+        self.scaler: Any = GradScaler() if grad_scaler is None else grad_scaler  # this module's GradScaler
 
-    def _backward_pass(self, loss, optimizer):
+    def _backward_pass(self, loss: Any, optimizer: Any) -> None:
         self.scaler.scale(loss).backward()
 
-    def _optimizer_step(self, optimizer):
+    def _optimizer_step(self, optimizer: Any) -> None:
         if self.max_grad_norm > 0:
             self.scaler.unscale_(optimizer)
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.max_grad_norm)
@@ -38,14 +58,14 @@ class MixedPrecisionTrainer(Trainer):
         optimizer.zero_grad()
 
 
-def enable_mixed_precision():
+def enable_mixed_precision() -> None:
     """Allow TF32 matmuls and cuDNN convolutions (global flags), as legacy did."""
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
     print("Mixed precision training enabled")
 
 
-def check_mixed_precision_support():
+def check_mixed_precision_support() -> Any:
     """True when an fp16 CUDA matmul works; prints what it found."""
     if not torch.cuda.is_available():
         print("CUDA not available - mixed precision not supported")

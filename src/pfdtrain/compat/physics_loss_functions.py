@@ -14,25 +14,49 @@ configure them to give the legacy values, quirks included (``docs``: known defec
 
 from __future__ import annotations
 
+import os
+import sys
+from typing import Any
+
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from pfdtrain import physics as _core
+from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, Dict, Optional, Tuple, get_logger
+from pfdtrain.compat._legacy_physics import BearingDynamics, FaultSignatureDatabase
 from pfdtrain.physics.constants import FAULT_CLASSES, NOMINAL_RPM, SAMPLING_RATE
 from pfdtrain.physics.signatures import FAULT_SIGNATURES, NOISE_LEVELS
 
 __all__ = [
+    # module-level names of the legacy module (served as training.physics_loss_functions.<name>)
+    "NUM_CLASSES",
     "SAMPLING_RATE",
+    "SIGNAL_LENGTH",
+    "BearingDynamics",
+    "Dict",
+    "F",
+    "FaultSignatureDatabase",
     "FrequencyConsistencyLoss",
+    "Optional",
     "PhysicalConstraintLoss",
     "SommerfeldConsistencyLoss",
     "SpectralDistanceLoss",
     "TemporalSmoothnessLoss",
+    "Tuple",
     "frequency_consistency_loss",
+    "logger",
+    "nn",
+    "np",
+    "os",
     "sommerfeld_consistency_loss",
+    "sys",
     "temporal_smoothness_loss",
+    "torch",
 ]
+
+logger = get_logger("training.physics_loss_functions")
 
 #: Classes legacy had a signature for; 8-10 (combined faults) raised KeyError.
 _LEGACY_CLASSES = 8
@@ -47,10 +71,13 @@ def _first_combined(classes: torch.Tensor) -> int | None:
 
 
 class FrequencyConsistencyLoss(_core.FrequencyConsistencyLoss):
-    def __init__(self, sample_rate=SAMPLING_RATE, n_fft=2048, top_k=5, tolerance=0.1):
+    def __init__(self, sample_rate: Any = SAMPLING_RATE, n_fft: int = 2048, top_k: int = 5,
+                 tolerance: float = 0.1) -> None:
         super().__init__(sample_rate, n_fft, top_k, tolerance, mode="hard", normalize="top_k")
+        self.signature_db = FaultSignatureDatabase()
+        self.bearing_dynamics = BearingDynamics()
 
-    def forward(self, signal, predictions, metadata=None):
+    def forward(self, signal: torch.Tensor, predictions: torch.Tensor, metadata: Any = None) -> Any:
         rpm = NOMINAL_RPM
         if metadata is not None and "rpm" in metadata:
             rpm = metadata["rpm"]
@@ -65,15 +92,16 @@ class FrequencyConsistencyLoss(_core.FrequencyConsistencyLoss):
 
 
 class SpectralDistanceLoss(_core.SpectralDistanceLoss):
-    def __init__(self, sample_rate=SAMPLING_RATE, n_fft=2048):
+    def __init__(self, sample_rate: Any = SAMPLING_RATE, n_fft: int = 2048) -> None:
         super().__init__(sample_rate, n_fft, mode="hard", top_k=10)
+        self.signature_db = FaultSignatureDatabase()
 
-    def forward(self, signal, predictions, metadata=None):
+    def forward(self, signal: torch.Tensor, predictions: torch.Tensor, metadata: Any = None) -> Any:  # type: ignore[override]  # legacy signature
         rpm = NOMINAL_RPM
         if metadata is not None and isinstance(metadata.get("rpm"), torch.Tensor):
             rpm = float(metadata["rpm"].float().mean())
         classes = predictions.argmax(dim=1).tolist()
-        n_bins = self.n_fft // 2 + 1
+        n_bins = int(self.n_fft or 0) // 2 + 1  # n_fft is always set here (2048 by default)
         # Legacy walked the batch in order, drawing len(bins) normals per noisy class and
         # raising at the first combined class: draw the same numbers, in one call.
         stop = next((i for i, c in enumerate(classes) if c >= _LEGACY_CLASSES), len(classes))
@@ -91,10 +119,11 @@ class SpectralDistanceLoss(_core.SpectralDistanceLoss):
 
 
 class SommerfeldConsistencyLoss(_core.SommerfeldConsistencyLoss):
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(mode="hard")
+        self.bearing_dynamics = BearingDynamics()
 
-    def forward(self, predicted_severity, metadata):
+    def forward(self, predicted_severity: torch.Tensor, metadata: Any) -> Any:  # type: ignore[override]  # legacy signature
         return super().forward(
             predicted_severity, metadata.get("load", 500.0), metadata.get("rpm", 3600.0),
             metadata.get("viscosity", 0.03),
@@ -102,17 +131,18 @@ class SommerfeldConsistencyLoss(_core.SommerfeldConsistencyLoss):
 
 
 class TemporalSmoothnessLoss(_core.TemporalSmoothnessLoss):
-    def __init__(self, smoothness_weight=1.0):
+    def __init__(self, smoothness_weight: float = 1.0) -> None:
         super().__init__(smoothness_weight)
 
-    def forward(self, predictions_sequence, time_delta=None):
+    def forward(self, predictions_sequence: torch.Tensor, time_delta: Any = None) -> Any:
         if predictions_sequence.shape[0] < 2:
             return torch.tensor(0.0)
         return super().forward(predictions_sequence, time_delta)
 
 
 class PhysicalConstraintLoss(nn.Module):
-    def __init__(self, lambda_freq=1.0, lambda_sommerfeld=0.5, lambda_temporal=0.1, sample_rate=SAMPLING_RATE):
+    def __init__(self, lambda_freq: float = 1.0, lambda_sommerfeld: float = 0.5, lambda_temporal: float = 0.1,
+                 sample_rate: Any = SAMPLING_RATE) -> None:
         super().__init__()
         self.lambda_freq = lambda_freq
         self.lambda_sommerfeld = lambda_sommerfeld
@@ -121,8 +151,9 @@ class PhysicalConstraintLoss(nn.Module):
         self.sommerfeld_loss = SommerfeldConsistencyLoss()
         self.temporal_loss = TemporalSmoothnessLoss()
 
-    def forward(self, signal, predictions, metadata=None, severity_predictions=None, predictions_sequence=None):
-        total = 0.0
+    def forward(self, signal: torch.Tensor, predictions: torch.Tensor, metadata: Any = None,
+                severity_predictions: Any = None, predictions_sequence: torch.Tensor | None = None) -> Any:
+        total: Any = 0.0  # a float while no term is active: .item() fails then, as legacy did
         terms = {}
         if self.lambda_freq > 0:
             value = self.freq_loss(signal, predictions, metadata)
@@ -140,13 +171,47 @@ class PhysicalConstraintLoss(nn.Module):
         return total, terms
 
 
-def frequency_consistency_loss(signal, predictions, metadata=None, sample_rate=SAMPLING_RATE):
+def frequency_consistency_loss(signal: torch.Tensor, predictions: torch.Tensor, metadata: Any = None,
+                               sample_rate: Any = SAMPLING_RATE) -> Any:
     return FrequencyConsistencyLoss(sample_rate=sample_rate)(signal, predictions, metadata)
 
 
-def sommerfeld_consistency_loss(predicted_severity, metadata):
+def sommerfeld_consistency_loss(predicted_severity: torch.Tensor, metadata: Any) -> Any:
     return SommerfeldConsistencyLoss()(predicted_severity, metadata)
 
 
-def temporal_smoothness_loss(predictions_sequence):
+def temporal_smoothness_loss(predictions_sequence: torch.Tensor) -> Any:
     return TemporalSmoothnessLoss()(predictions_sequence)
+
+
+def _legacy_main() -> None:
+    """``python -m training.physics_loss_functions``: legacy's check of each loss on random data."""
+    print("=" * 60)
+    print("Physics Loss Functions - Validation")
+    print("=" * 60)
+    batch_size, signal_length, num_classes = 4, 10240, NUM_CLASSES
+    signal = torch.randn(batch_size, 1, signal_length)
+    predictions = torch.randn(batch_size, num_classes)
+    metadata = {
+        "rpm": torch.tensor([3600.0] * batch_size),
+        "load": torch.tensor([500.0] * batch_size),
+        "viscosity": torch.tensor([0.03] * batch_size),
+    }
+    print("\nTesting Frequency Consistency Loss:")
+    freq_loss = FrequencyConsistencyLoss(sample_rate=20480, n_fft=2048)(signal, predictions, metadata)
+    print(f"   Loss value: {freq_loss.item():.4f}")
+    print("\nTesting Sommerfeld Consistency Loss:")
+    severity_preds = torch.randn(batch_size, 4)
+    print(f"   Loss value: {SommerfeldConsistencyLoss()(severity_preds, metadata).item():.4f}")
+    print("\nTesting Temporal Smoothness Loss:")
+    pred_sequence = torch.randn(10, batch_size, num_classes)
+    print(f"   Loss value: {TemporalSmoothnessLoss()(pred_sequence).item():.4f}")
+    print("\nTesting Combined Physics Loss:")
+    combined = PhysicalConstraintLoss(lambda_freq=1.0, lambda_sommerfeld=0.5, lambda_temporal=0.1)
+    total_loss, loss_dict = combined(signal, predictions, metadata, severity_predictions=severity_preds,
+                                     predictions_sequence=pred_sequence)
+    print(f"   Total loss: {total_loss.item():.4f}")
+    print(f"   Loss components: {loss_dict}")
+    print("\n" + "=" * 60)
+    print("Validation Complete!")
+    print("=" * 60)

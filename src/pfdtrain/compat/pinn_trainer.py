@@ -17,18 +17,66 @@ uses the first sample's rpm, fails with ``KeyError`` for predicted classes 8-10 
 
 from __future__ import annotations
 
+import sys
+import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from pfdtrain.compat import _bridge as B
-from pfdtrain.compat.physics_loss_functions import PhysicalConstraintLoss
+from pfdtrain.compat._legacy_names import (
+    NUM_CLASSES,
+    SIGNAL_LENGTH,
+    Callable,
+    Dict,
+    List,
+    Optional,
+    Tuple,
+    get_logger,
+    tqdm,
+)
+from pfdtrain.compat.physics_loss_functions import (
+    FrequencyConsistencyLoss,
+    PhysicalConstraintLoss,
+    SommerfeldConsistencyLoss,
+    TemporalSmoothnessLoss,
+)
 from pfdtrain.compat.trainer import Trainer, TrainingState
 from pfdtrain.tasks.base import StepOutput
 
-__all__ = ["PINNTrainer", "PINNTrainingState"]
+__all__ = [
+    # module-level names of the legacy module (served as training.pinn_trainer.<name>)
+    "NUM_CLASSES",
+    "SIGNAL_LENGTH",
+    "Callable",
+    "DataLoader",
+    "Dict",
+    "FrequencyConsistencyLoss",
+    "List",
+    "Optional",
+    "PINNTrainer",
+    "PINNTrainingState",
+    "Path",
+    "PhysicalConstraintLoss",
+    "SommerfeldConsistencyLoss",
+    "TemporalSmoothnessLoss",
+    "Trainer",
+    "TrainingState",
+    "Tuple",
+    "logger",
+    "nn",
+    "np",
+    "sys",
+    "time",
+    "torch",
+    "tqdm",
+]
+
+logger = get_logger("training.pinn_trainer")
 
 
 class PINNTrainingState(TrainingState):
@@ -52,10 +100,7 @@ class _PinnTask(B.LegacyTask):
         if metadata is not None:
             metadata = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in metadata.items()}
         with B.legacy_autocast(training and owner._autocast_enabled(training)):
-            if isinstance(metadata, dict) and metadata:
-                outputs = model(inputs, metadata)
-            else:
-                outputs = model(inputs)
+            outputs = model(inputs, metadata) if isinstance(metadata, dict) and metadata else model(inputs)
             total, parts = owner.compute_loss(outputs, targets, inputs, metadata)
         as_tensor = lambda v: torch.tensor(float(v), dtype=torch.float64)  # noqa: E731
         return StepOutput(loss=total, batch_size=targets.size(0), metrics={
@@ -69,10 +114,12 @@ class _PinnTask(B.LegacyTask):
 class PINNTrainer(Trainer):
     """Trainer with a frequency-consistency physics term weighted by a scheduled lambda."""
 
-    def __init__(self, model, train_loader, val_loader=None, optimizer=None, criterion=None, device="cuda",
-                 callbacks=None, gradient_accumulation_steps=1, max_grad_norm=1.0, mixed_precision=False,
-                 lambda_physics=0.5, lambda_freq=1.0, lambda_sommerfeld=0.0, lambda_temporal=0.0,
-                 adaptive_lambda=True, lambda_schedule="linear", sample_rate=20480, metadata_keys=None):
+    def __init__(self, model: Any, train_loader: Any, val_loader: Any = None, optimizer: Any = None,
+                 criterion: Any = None, device: Any = "cuda", callbacks: Any = None,
+                 gradient_accumulation_steps: int = 1, max_grad_norm: float = 1.0, mixed_precision: bool = False,
+                 lambda_physics: float = 0.5, lambda_freq: float = 1.0, lambda_sommerfeld: float = 0.0,
+                 lambda_temporal: float = 0.0, adaptive_lambda: bool = True, lambda_schedule: str = "linear",
+                 sample_rate: Any = 20480, metadata_keys: Any = None) -> None:
         super().__init__(model, train_loader, val_loader, optimizer, criterion, device, callbacks,
                          gradient_accumulation_steps, max_grad_norm, mixed_precision)
         self.lambda_physics = lambda_physics
@@ -84,7 +131,8 @@ class PINNTrainer(Trainer):
         self.sample_rate = sample_rate
         self.metadata_keys = metadata_keys or ["rpm", "load", "viscosity"]
         self.current_lambda_physics = 0.0 if adaptive_lambda else lambda_physics
-        self.physics_loss_fn = PhysicalConstraintLoss(lambda_freq, lambda_sommerfeld, lambda_temporal, sample_rate)
+        self.physics_loss_fn = PhysicalConstraintLoss(lambda_freq=lambda_freq, lambda_sommerfeld=lambda_sommerfeld,
+                                                      lambda_temporal=lambda_temporal, sample_rate=sample_rate)
         self.state = PINNTrainingState()
 
     # ---------------------------------------------------------------- legacy API
@@ -108,7 +156,7 @@ class PINNTrainer(Trainer):
         else:
             self.current_lambda_physics = self.lambda_physics
 
-    def _extract_metadata(self, batch):
+    def _extract_metadata(self, batch: Any) -> Any:
         if len(batch) == 2:
             inputs, targets = batch
             return inputs, targets, None
@@ -120,7 +168,7 @@ class PINNTrainer(Trainer):
             return inputs, targets, metadata
         raise ValueError(f"Unexpected batch format with {len(batch)} elements")
 
-    def compute_loss(self, outputs, targets, signal, metadata=None):
+    def compute_loss(self, outputs: Any, targets: torch.Tensor, signal: torch.Tensor, metadata: Any = None) -> Any:
         ce_loss = self.criterion(outputs, targets)
         if self.current_lambda_physics > 0:
             physics_loss, physics_dict = self.physics_loss_fn(signal, outputs, metadata)
@@ -140,7 +188,7 @@ class PINNTrainer(Trainer):
         print(f"Device: {self.device}")
         print("=" * 60)
 
-        def start(core, epoch):
+        def start(core: Any, epoch: int) -> None:
             self.state.epoch = epoch
             self._update_lambda_physics(epoch, num_epochs)
             self._run_user_epoch(core)
@@ -181,3 +229,40 @@ class PINNTrainer(Trainer):
 
     def _make_task(self) -> B.LegacyTask:
         return _PinnTask(self)
+
+    def _bar(self, loader: Any, kind: str) -> B.ProgressLoader:
+        def make(it: Any) -> Any:
+            desc = f"Epoch {self.state.epoch + 1} [{kind}]"
+            if kind == "Train":
+                desc += f" λ={self.current_lambda_physics:.3f}"
+            return tqdm(it, desc=desc, leave=False)
+
+        return B.ProgressLoader(loader, make)
+
+
+def _legacy_main() -> None:
+    """``python -m training.pinn_trainer``: legacy's structure check of a PINNTrainer on random
+    data (the legacy ``models.pinn.hybrid_pinn.HybridPINN`` when importable, else a small CNN)."""
+    from torch.utils.data import TensorDataset
+
+    from pfdtrain.compat._legacy_names import legacy_model, small_signal_cnn
+
+    print("=" * 60)
+    print("PINN Trainer - Validation")
+    print("=" * 60)
+    model = legacy_model("models.pinn.hybrid_pinn", "HybridPINN", small_signal_cnn, num_classes=NUM_CLASSES,
+                         backbone="resnet18")
+    signals = torch.randn(100, 1, SIGNAL_LENGTH)
+    labels = torch.randint(0, 11, (100,))
+    rpm = torch.tensor([3600.0] * 100)
+    train_loader = DataLoader(TensorDataset(signals, labels, rpm), batch_size=4, shuffle=True)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    trainer = PINNTrainer(model=model, train_loader=train_loader, val_loader=train_loader, optimizer=optimizer,
+                          device="cpu", lambda_physics=0.5, adaptive_lambda=True)
+    print("\nTrainer Configuration:")
+    print(f"  Lambda physics: {trainer.lambda_physics}")
+    print(f"  Adaptive: {trainer.adaptive_lambda}")
+    print(f"  Current lambda: {trainer.current_lambda_physics}")
+    print("\n" + "=" * 60)
+    print("Validation Complete!")
+    print("=" * 60)

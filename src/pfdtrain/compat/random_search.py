@@ -1,78 +1,95 @@
-"""Legacy ``training.random_search`` on :class:`pfdtrain.hpo.RandomSearch` (Optuna's
-``RandomSampler(seed=random_state)``).
+"""Legacy ``training.random_search``: ``RandomSearchOptimizer`` and ``get_default_param_distributions``.
 
-Kept: ``RandomSearchOptimizer(random_state=42)``, ``search(model, X_train, y_train,
-param_distributions, n_iter=50, cv=5, scoring='accuracy', n_jobs=-1) -> best_params_`` on
-``model.model`` when that is not None, the result kept in ``.random_search`` (scikit-learn's
-attribute names), the "Fitting k folds ..." line, ``get_results`` / ``get_best_score`` /
+``search`` builds this module's ``RandomizedSearchCV`` with legacy's arguments (``n_iter``, ``cv``,
+``scoring``, ``n_jobs`` passed on, ``verbose=1``, ``random_state=self.random_state``,
+``return_train_score=True``) on ``model.model`` when that is not None, fits it and keeps it in
+``.random_search``. ``RandomizedSearchCV``, ``uniform`` and ``randint`` are scikit-learn's and
+scipy's when installed (as legacy imported them); otherwise pfdtrain's stand-ins
+(:mod:`pfdtrain.compat._search_standins` on Optuna, :mod:`pfdtrain.hpo.distributions` with the same
+ranges), whose random candidates are Optuna's, not scikit-learn's. Kept: the accessors,
 ``plot_search_results``, ``ValueError('Random search has not been run')``,
-``get_default_param_distributions`` with ``ValueError('Unknown model name: {x}')``; ``uniform``
-and ``randint`` importable from here as they were (scipy's, now pfdtrain's stand-ins with the
-same ranges; real scipy distributions of these kinds are still accepted).
-
-Differs: the candidates drawn for a seed are Optuna's, not scikit-learn's; lists are sampled
-with replacement (scikit-learn samples an all-list space without replacement); plus the
-differences listed in :mod:`pfdtrain.compat.grid_search` (lists in ``cv_results``, numpy folds,
-``n_jobs`` ignored, scoring ``'accuracy'``/None/callable).
+``get_default_param_distributions`` with ``ValueError('Unknown model name: {x}')``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import numpy as np
 
 from pfdtrain.compat import _legacy_search as _shared
-from pfdtrain.hpo._optuna import import_optuna
+from pfdtrain.compat._legacy_names import Any, Dict, get_logger
 
-import_optuna("training.random_search")  # legacy failed at import without its optional dependency
+try:  # legacy: from sklearn.model_selection import RandomizedSearchCV; from scipy.stats import uniform, randint
+    from sklearn.model_selection import RandomizedSearchCV
+except ImportError:  # pfdtrain's stand-in, which needs Optuna (ImportError naming pfdtrain[hpo] otherwise)
+    from pfdtrain.hpo._optuna import import_optuna
 
-from pfdtrain.hpo.defaults import MODEL_NAMES, default_search_space  # noqa: E402
-from pfdtrain.hpo.distributions import randint, uniform  # noqa: E402
-from pfdtrain.hpo.estimator_search import RandomSearch  # noqa: E402
+    import_optuna("training.random_search")
+    from pfdtrain.compat._search_standins import RandomizedSearchCV
+try:
+    from scipy.stats import randint, uniform
+except ImportError:
+    from pfdtrain.hpo.distributions import randint, uniform
 
-__all__ = ["RandomSearchOptimizer", "get_default_param_distributions", "randint", "uniform"]
+from pfdtrain.hpo.defaults import MODEL_NAMES, default_search_space
+from pfdtrain.hpo.distributions import RandInt, Uniform
+
+__all__ = [
+    # module-level names of the legacy module (served as training.random_search.<name>)
+    "Any",
+    "Dict",
+    "RandomSearchOptimizer",
+    "RandomizedSearchCV",
+    "get_default_param_distributions",
+    "logger",
+    "np",
+    "randint",
+    "uniform",
+]
+
+logger = get_logger("training.random_search")
 
 _NOT_RUN = "Random search has not been run"
 
 
-def get_default_param_distributions(model_name):
+def _as_legacy(value: Any) -> Any:
+    """The table's distribution rebuilt with this module's ``uniform`` / ``randint`` (scipy's when
+    installed), as legacy built them."""
+    if isinstance(value, Uniform):
+        return uniform(value.loc, value.scale)
+    if isinstance(value, RandInt):
+        return randint(value.low, value.high)
+    return value
+
+
+def get_default_param_distributions(model_name: str) -> Dict[str, Any]:
     if model_name not in MODEL_NAMES:
         raise ValueError(f"Unknown model name: {model_name}")
-    return default_search_space(model_name, "random")
-
-
-def _as_distribution(key, value):
-    if hasattr(value, "rvs"):
-        return value
-    if isinstance(value, Iterable) and not isinstance(value, (str, bytes)):
-        return list(value)
-    raise TypeError(f"Parameter grid for parameter {key!r} is not iterable or a distribution (value={value})")
+    return {name: _as_legacy(value) for name, value in default_search_space(model_name, "random").items()}
 
 
 class RandomSearchOptimizer:
-    def __init__(self, random_state=42):
+    def __init__(self, random_state: int = 42) -> None:
         self.random_state = random_state
-        self.random_search = None
+        self.random_search: Any = None
 
-    def search(self, model, X_train, y_train, param_distributions, n_iter=50, cv=5, scoring="accuracy", n_jobs=-1):
-        space = {
-            k: _as_distribution(k, v)
-            for k, v in _shared.check_param_dict(param_distributions, "distribution dict").items()
-        }
-        cv, n_splits = _shared.fold_count(cv)
-        _shared.announce(n_splits, n_iter)
-        self.random_search = RandomSearch(
-            _shared.estimator_of(model), space, n_trials=n_iter, cv=cv, scoring=scoring, seed=self.random_state
-        ).fit(X_train, y_train)
+    def search(self, model: Any, X_train: np.ndarray, y_train: np.ndarray, param_distributions: Any,
+               n_iter: int = 50, cv: Any = 5, scoring: Any = "accuracy", n_jobs: Any = -1) -> Dict[str, Any]:
+        self.random_search = RandomizedSearchCV(
+            estimator=_shared.estimator_of(model), param_distributions=param_distributions, n_iter=n_iter, cv=cv,
+            scoring=scoring, n_jobs=n_jobs, verbose=1, random_state=self.random_state, return_train_score=True)
+        self.random_search.fit(X_train, y_train)
         return self.random_search.best_params_
 
-    def get_results(self):
+    def get_results(self) -> Dict[str, Any]:
         return _shared.results_of(self.random_search, _NOT_RUN)
 
-    def get_best_score(self):
-        return self.get_results()["best_score"]
+    def get_best_score(self) -> float:
+        if self.random_search is None:
+            raise ValueError(_NOT_RUN)
+        return self.random_search.best_score_
 
-    def plot_search_results(self, save_path=None):
+    def plot_search_results(self, save_path: Any = None) -> Any:
         cv_results = self.get_results()["cv_results"]
         return _shared.plot_scores_by_param(cv_results, save_path, "RandomSearchOptimizer.plot_search_results")
 
-    get_default_param_distributions = staticmethod(get_default_param_distributions)
+    get_default_param_distributions = staticmethod(get_default_param_distributions)  # kept from pfdtrain 0.x

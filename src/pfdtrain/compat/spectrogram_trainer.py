@@ -16,25 +16,62 @@ and validates on the first validation loader only.
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from pfdtrain.compat import _bridge as B
-from pfdtrain.compat.trainer import Trainer
+from pfdtrain.compat._legacy_names import (
+    NUM_CLASSES,
+    SIGNAL_LENGTH,
+    Callable,
+    Dict,
+    List,
+    Optional,
+    get_logger,
+    tqdm,
+)
+from pfdtrain.compat.trainer import Trainer, TrainingState
 from pfdtrain.plugins.base import Plugin, PrecisionPlugin
 from pfdtrain.tasks.base import StepOutput
 
-__all__ = ["MultiTFRTrainer", "SpectrogramTrainer"]
+__all__ = [
+    # module-level names of the legacy module (served as training.spectrogram_trainer.<name>)
+    "NUM_CLASSES",
+    "SIGNAL_LENGTH",
+    "Callable",
+    "DataLoader",
+    "Dict",
+    "List",
+    "MultiTFRTrainer",
+    "Optional",
+    "Path",
+    "SpectrogramTrainer",
+    "Trainer",
+    "TrainingState",
+    "logger",
+    "nn",
+    "np",
+    "sys",
+    "torch",
+    "tqdm",
+]
+
+logger = get_logger("training.spectrogram_trainer")
 
 
 class SpectrogramTrainer(Trainer):
     """Legacy Trainer for spectrogram models ``[B, C, H, W]`` with optional SpecAugment."""
 
-    def __init__(self, model, train_loader, val_loader=None, optimizer=None, criterion=None, device="cuda",
-                 use_specaugment=True, time_mask_param=40, freq_mask_param=20, num_time_masks=2,
-                 num_freq_masks=2, **kwargs):
+    def __init__(self, model: Any, train_loader: Any, val_loader: Any = None, optimizer: Any = None,
+                 criterion: Any = None, device: Any = "cuda", use_specaugment: bool = True, time_mask_param: int = 40,
+                 freq_mask_param: int = 20, num_time_masks: int = 2, num_freq_masks: int = 2, **kwargs: Any) -> None:
         super().__init__(model, train_loader, val_loader, optimizer, criterion, device, **kwargs)
         self.use_specaugment = use_specaugment
         self.time_mask_param = time_mask_param
@@ -58,7 +95,7 @@ class SpectrogramTrainer(Trainer):
                 x[i, :, :, t0:t0 + t] = 0
         return x
 
-    def save_checkpoint(self, filepath, metrics=None, is_best=False):
+    def save_checkpoint(self, filepath: Any, metrics: Any = None, is_best: bool = False) -> None:
         checkpoint = {
             "epoch": self.state.epoch,
             "model_state_dict": self.model.state_dict(),
@@ -80,29 +117,38 @@ class SpectrogramTrainer(Trainer):
             torch.save(checkpoint, filepath.parent / "best_model.pth")
 
     @staticmethod
-    def load_checkpoint(filepath, model, optimizer=None):
+    def load_checkpoint(filepath: Any, model: Any, optimizer: Any = None) -> Any:
         checkpoint = torch.load(filepath, map_location="cpu")
         model.load_state_dict(checkpoint["model_state_dict"])
         if optimizer is not None and "optimizer_state_dict" in checkpoint:
             optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
         return checkpoint
 
-    def _train_transform(self):
+    def _train_transform(self) -> Any:
         return self.apply_specaugment
+
+    def _bar(self, loader: Any, kind: str) -> B.ProgressLoader:
+        if kind != "Train":  # validation is the inherited Trainer's, with that module's bar
+            return super()._bar(loader, kind)
+        return B.ProgressLoader(loader, lambda it: tqdm(it, desc=f"Epoch {self.state.epoch + 1} [Train]", leave=False))
 
 
 # ------------------------------------------------------------------------------------ MultiTFR
 
 
 class _TfrBatches:
-    """The training loaders one after another, as ``(tfr, batch index in its loader, batch)``."""
+    """The training loaders one after another, as ``(tfr, batch index in its loader, batch)``,
+    each through its own legacy progress bar (``Epoch n [TFR]``)."""
 
-    def __init__(self, loaders: dict) -> None:
+    def __init__(self, loaders: dict, owner: Any = None) -> None:
         self.loaders = loaders
+        self.owner = owner
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[str, int, Any]]:
         for tfr, loader in self.loaders.items():
-            for index, batch in enumerate(loader):
+            bar = loader if self.owner is None else tqdm(
+                loader, desc=f"Epoch {self.owner.state.epoch + 1} [{tfr.upper()}]", leave=False)
+            for index, batch in enumerate(bar):
                 yield tfr, index, batch
 
     def __len__(self) -> int:
@@ -167,19 +213,26 @@ class _GatedClip(B.ClipModelGrads):
 class MultiTFRTrainer(SpectrogramTrainer):
     """Trains one model on several time-frequency representations, one loader each, per epoch."""
 
-    def __init__(self, model, train_loaders, val_loaders=None, tfr_weights=None, **kwargs):
-        train_loader = next(iter(train_loaders.values()))
-        val_loader = next(iter(val_loaders.values())) if val_loaders else None
-        super().__init__(model, train_loader, val_loader, **kwargs)
+    def __init__(self, model: Any, train_loaders: Any, val_loaders: Any = None, tfr_weights: Any = None,
+                 **kwargs: Any) -> None:
+        # IndexError for an empty dict, as legacy
+        train_loader = list(train_loaders.values())[0]  # noqa: RUF015 - IndexError (not StopIteration) when empty
+        val_loader = list(val_loaders.values())[0] if val_loaders else None  # noqa: RUF015 - as above
+        super().__init__(model=model, train_loader=train_loader, val_loader=val_loader, **kwargs)
         self.train_loaders = train_loaders
-        self.val_loaders = val_loaders
-        weights = tfr_weights if tfr_weights is not None else dict.fromkeys(train_loaders, 1.0)
+        self.val_loaders = val_loaders or {}
+        weights = tfr_weights or dict.fromkeys(train_loaders.keys(), 1.0)
         total = sum(weights.values())
         self.tfr_weights = {name: w / total for name, w in weights.items()}
         self._tfr_step_now = True
 
-    def _train_source(self):
-        return _TfrBatches(self.train_loaders)
+    def _train_source(self) -> Any:
+        return _TfrBatches(self.train_loaders, self)
+
+    def _bar(self, loader: Any, kind: str) -> Any:
+        if isinstance(loader, _TfrBatches):  # one bar per TFR loader, made inside
+            return loader
+        return super()._bar(loader, kind)
 
     def _train_metrics(self, core_metrics: dict) -> dict[str, float]:
         losses = {f"{t}_loss": B.require(core_metrics, f"train_{t}_loss") for t in self.train_loaders}
@@ -191,7 +244,7 @@ class MultiTFRTrainer(SpectrogramTrainer):
     def _make_task(self) -> B.LegacyTask:
         return _TfrTask(self)
 
-    def _core(self, max_epochs: int = 0, callbacks=()):
+    def _core(self, max_epochs: int = 0, callbacks: Any = ()) -> Any:
         plugins = [
             _TfrPrecision(self),
             B.legacy_accumulation(1),
@@ -200,3 +253,15 @@ class MultiTFRTrainer(SpectrogramTrainer):
         ]
         return B.build_core(self.model, self.optimizer, self._make_task(), plugins, callbacks,
                             max_epochs=max_epochs, device=self.device)
+
+
+def _legacy_main() -> None:
+    """``python -m training.spectrogram_trainer``: legacy's SpecAugment demo (``device='cuda'``
+    default: on a machine without CUDA it fails in the constructor, as legacy did)."""
+    trainer = SpectrogramTrainer(model=nn.Identity(), train_loader=None, use_specaugment=True, time_mask_param=40,
+                                 freq_mask_param=20)
+    spec = torch.randn(4, 1, 129, 400)
+    spec_aug = trainer.apply_specaugment(spec)
+    print(f"Original spectrogram shape: {spec.shape}")
+    print(f"Augmented spectrogram shape: {spec_aug.shape}")
+    print(f"Percentage masked: {((spec_aug == 0).sum() / spec_aug.numel() * 100):.2f}%")

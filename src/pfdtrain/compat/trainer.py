@@ -11,13 +11,47 @@ fields never change; the model is left in ``eval()`` mode after a validation pas
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
+import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from pfdtrain.compat import _bridge as B
+from pfdtrain.compat._legacy_names import (
+    NUM_CLASSES,
+    SIGNAL_LENGTH,
+    Callable,
+    Dict,
+    GradScaler,
+    List,
+    Optional,
+    get_logger,
+    tqdm,
+)
 
-__all__ = ["Trainer", "TrainingState"]
+__all__ = [
+    # module-level names of the legacy module (served as training.trainer.<name>)
+    "NUM_CLASSES",
+    "SIGNAL_LENGTH",
+    "Callable",
+    "DataLoader",
+    "Dict",
+    "List",
+    "Optional",
+    "Path",
+    "Trainer",
+    "TrainingState",
+    "logger",
+    "nn",
+    "time",
+    "torch",
+    "tqdm",
+]
+
+logger = get_logger("training.trainer")
 
 
 class TrainingState:
@@ -40,9 +74,13 @@ class TrainingState:
 class Trainer:
     """Legacy generic trainer: ``fit(num_epochs)`` prints a summary per epoch and returns ``None``."""
 
-    def __init__(self, model: nn.Module, train_loader, val_loader=None, optimizer=None, criterion=None,
-                 device="cuda", callbacks=None, gradient_accumulation_steps=1, max_grad_norm=1.0,
-                 mixed_precision=False):
+    _user_epochs = False  # set by fit/train: a subclass overrides the epoch methods
+    _user_metrics: Any = None  # (train, val) from those overrides, for the epoch end
+
+    def __init__(self, model: nn.Module, train_loader: Any, val_loader: Any = None, optimizer: Any = None,
+                 criterion: Any = None, device: Any = "cuda", callbacks: Any = None,
+                 gradient_accumulation_steps: int = 1, max_grad_norm: float = 1.0,
+                 mixed_precision: bool = False) -> None:
         self.model = model.to(device)
         self.train_loader = train_loader
         self.val_loader = val_loader
@@ -53,22 +91,28 @@ class Trainer:
         self.gradient_accumulation_steps = gradient_accumulation_steps
         self.max_grad_norm = max_grad_norm
         self.mixed_precision = mixed_precision
-        self.scaler = B.new_grad_scaler() if mixed_precision else None
         self.state = TrainingState()
+        self.scaler: Any = GradScaler() if mixed_precision else None
 
     # ---------------------------------------------------------------- legacy API
 
     def train_epoch(self) -> dict[str, float]:
         core = self._core()
-        return self._train_metrics(core.run_training_epoch(self._train_source()))
+        loader = self._bar(self._train_source(), "Train")
+        out = self._train_metrics(core.run_training_epoch(loader))
+        B.postfix(loader, {"loss": out["train_loss"], "acc": out["train_acc"]})
+        return out
 
     def validate_epoch(self) -> dict[str, float]:
         if self.val_loader is None:
             return {}
         core = self._core()
-        metrics = core.evaluate(self.val_loader)
+        loader = self._bar(self.val_loader, "Val")
+        metrics = core.evaluate(loader)
         self.model.eval()
-        return self._val_metrics(metrics, validated=True)
+        out = self._val_metrics(metrics, validated=True)
+        B.postfix(loader, {"loss": out["val_loss"], "acc": out["val_acc"]})
+        return out
 
     def fit(self, num_epochs: int) -> None:
         print(f"Starting training for {num_epochs} epochs...")
@@ -83,18 +127,18 @@ class Trainer:
 
     # ---------------------------------------------------------------- per-epoch work (inside core fit)
 
-    def _fit_epoch_start(self, core, epoch: int) -> None:
+    def _fit_epoch_start(self, core: Any, epoch: int) -> None:
         self.state.epoch = epoch
         self._run_user_epoch(core)
 
-    def _run_user_epoch(self, core) -> None:
+    def _run_user_epoch(self, core: Any) -> None:
         """Subclass overrides of the epoch methods run here, in legacy order (see ``_bridge.overridden``)."""
         self._user_metrics = None
         if getattr(self, "_user_epochs", False):
             self._user_metrics = (self.train_epoch(), self.validate_epoch())
             B.hand_epoch_to_user(core)
 
-    def _fit_epoch_end(self, core, epoch: int, num_epochs: int, printer=None) -> None:
+    def _fit_epoch_end(self, core: Any, epoch: int, num_epochs: int, printer: Any = None) -> None:
         if getattr(self, "_user_metrics", None) is not None:
             train, val = self._user_metrics
             self._user_metrics = None
@@ -133,14 +177,22 @@ class Trainer:
         return self.train_loader
 
     def _loaders(self) -> tuple[Any, Any]:
-        return self._train_source(), self.val_loader
+        val = self._bar(self.val_loader, "Val") if self.val_loader is not None else None
+        return self._bar(self._train_source(), "Train"), val
 
-    def _train_transform(self):
+    def _bar(self, loader: Any, kind: str) -> B.ProgressLoader:
+        """Legacy's per-epoch ``tqdm(loader, desc=..., leave=False)`` (this module's global)."""
+        return B.ProgressLoader(loader, lambda it: tqdm(it, desc=f"Epoch {self.state.epoch + 1} [{kind}]", leave=False))
+
+    def _train_transform(self) -> Any:
         """Per-batch change of training inputs after the device move (SpectrogramTrainer: SpecAugment)."""
         return None
 
     def _autocast_enabled(self, training: bool) -> bool:
         return bool(self.mixed_precision)
+
+    def _autocast(self) -> Any:
+        return B.legacy_autocast(True)
 
     def _amp_in_step(self) -> bool:
         return bool(self.mixed_precision) and self.scaler is not None
@@ -148,7 +200,7 @@ class Trainer:
     def _make_task(self) -> B.LegacyTask:
         return B.LegacyClassificationTask(self)
 
-    def _core(self, max_epochs: int = 0, callbacks=()):
+    def _core(self, max_epochs: int = 0, callbacks: Any = ()) -> Any:
         plugins = B.legacy_step_plugins(self, lambda: self.model, self._amp_in_step())
         return B.build_core(self.model, self.optimizer, self._make_task(), plugins, callbacks,
                             max_epochs=max_epochs, device=self.device)
