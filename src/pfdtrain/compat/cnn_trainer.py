@@ -66,14 +66,14 @@ class CNNTrainer:
 
     def train_epoch(self) -> dict[str, float]:
         metrics = self._core().run_training_epoch(self.train_loader)
-        return {"loss": B.require(metrics, "train_loss"), "accuracy": 100.0 * B.require(metrics, "train_acc")}
+        return {"loss": B.require(metrics, "train_loss"), "accuracy": B.percent(metrics, "train_acc")}
 
     def validate_epoch(self) -> dict[str, float]:
         if self.val_loader is None:
             return {}
         metrics = self._core().evaluate(self.val_loader)
         self.model.eval()
-        return {"loss": B.require(metrics, "val_loss"), "accuracy": 100.0 * B.require(metrics, "val_acc")}
+        return {"loss": B.require(metrics, "val_loss"), "accuracy": B.percent(metrics, "val_acc")}
 
     def fit(self, num_epochs: int, save_best: bool = True, verbose: bool = True) -> dict[str, list]:
         logger.info(f"Starting training for {num_epochs} epochs")
@@ -143,10 +143,10 @@ class CNNTrainer:
                 val_loss, val_acc = val["loss"], val["accuracy"]
         else:
             row = B.last_row(core)
-            train_loss, train_acc = B.require(row, "train_loss"), 100.0 * B.require(row, "train_acc")
+            train_loss, train_acc = B.require(row, "train_loss"), B.percent(row, "train_acc")
             validated = self.val_loader is not None
             if validated:
-                val_loss, val_acc = B.require(row, "val_loss"), 100.0 * B.require(row, "val_acc")
+                val_loss, val_acc = B.require(row, "val_loss"), B.percent(row, "val_acc")
                 self.model.eval()  # legacy validate_epoch left the model in eval mode
         if self.lr_scheduler is not None:
             self.lr_scheduler.step()

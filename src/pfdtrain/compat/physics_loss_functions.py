@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from pfdtrain import physics as _core
+from pfdtrain.compat._legacy_frequency import legacy_frequency_loss
 from pfdtrain.physics.constants import FAULT_CLASSES, NOMINAL_RPM, SAMPLING_RATE
 from pfdtrain.physics.signatures import FAULT_SIGNATURES, NOISE_LEVELS
 
@@ -51,17 +52,9 @@ class FrequencyConsistencyLoss(_core.FrequencyConsistencyLoss):
         super().__init__(sample_rate, n_fft, top_k, tolerance, mode="hard", normalize="top_k")
 
     def forward(self, signal, predictions, metadata=None):
-        rpm = NOMINAL_RPM
-        if metadata is not None and "rpm" in metadata:
-            rpm = metadata["rpm"]
-            if isinstance(rpm, torch.Tensor):
-                values = rpm.detach().cpu().numpy()
-                rpm = float(values) if values.ndim == 0 else values[0]
-        classes = predictions.argmax(dim=1)
-        first = _first_combined(classes)
-        if first is not None:
-            raise KeyError(FAULT_CLASSES[int(classes[first])])
-        return super().forward(signal, predictions, float(rpm))
+        # legacy's float32 value to the last bit (lines, rounding and summation order)
+        return legacy_frequency_loss(signal, predictions, metadata, sample_rate=self.sample_rate, n_fft=self.n_fft,
+                                     top_k=self.top_k, tolerance=self.tolerance)
 
 
 class SpectralDistanceLoss(_core.SpectralDistanceLoss):

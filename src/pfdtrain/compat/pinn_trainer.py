@@ -52,10 +52,7 @@ class _PinnTask(B.LegacyTask):
         if metadata is not None:
             metadata = {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in metadata.items()}
         with B.legacy_autocast(training and owner._autocast_enabled(training)):
-            if isinstance(metadata, dict) and metadata:
-                outputs = model(inputs, metadata)
-            else:
-                outputs = model(inputs)
+            outputs = model(inputs, metadata) if isinstance(metadata, dict) and metadata else model(inputs)
             total, parts = owner.compute_loss(outputs, targets, inputs, metadata)
         as_tensor = lambda v: torch.tensor(float(v), dtype=torch.float64)  # noqa: E731
         return StepOutput(loss=total, batch_size=targets.size(0), metrics={
@@ -170,7 +167,7 @@ class PINNTrainer(Trainer):
             f"{prefix}_loss": B.require(core_metrics, f"{prefix}_loss"),
             f"{prefix}_physics_loss": B.require(core_metrics, f"{prefix}_physics_loss"),
             f"{prefix}_total_loss": B.require(core_metrics, f"{prefix}_total_loss"),
-            f"{prefix}_acc": 100.0 * B.require(core_metrics, f"{prefix}_acc"),
+            f"{prefix}_acc": B.percent(core_metrics, f"{prefix}_acc"),
         }
 
     def _train_metrics(self, core_metrics: dict) -> dict[str, float]:
