@@ -78,7 +78,7 @@ def legacy_expected_lines(fault_class: int, rpm: Any, top_k: int) -> np.ndarray:
 
 
 def legacy_frequency_loss(signal: torch.Tensor, predictions: torch.Tensor, metadata: Any, *,
-                          sample_rate: float, n_fft: int, top_k: int, tolerance: float) -> torch.Tensor:
+                          sample_rate: float, n_fft: int | None, top_k: int, tolerance: float) -> torch.Tensor:
     """Mean over ``B * top_k`` of ``relu(min_peak |peak - f| / (f + 1e-6) - tolerance)``, summed
     for each sample's argmax class and each of its non-zero expected lines, in legacy order."""
     x = as_batch_signal(signal, predictions, "FrequencyConsistencyLoss")

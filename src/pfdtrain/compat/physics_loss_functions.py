@@ -14,6 +14,8 @@ configure them to give the legacy values, quirks included (``docs``: known defec
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from torch import nn
@@ -48,10 +50,11 @@ def _first_combined(classes: torch.Tensor) -> int | None:
 
 
 class FrequencyConsistencyLoss(_core.FrequencyConsistencyLoss):
-    def __init__(self, sample_rate=SAMPLING_RATE, n_fft=2048, top_k=5, tolerance=0.1):
+    def __init__(self, sample_rate: float = SAMPLING_RATE, n_fft: int = 2048, top_k: int = 5,
+                 tolerance: float = 0.1) -> None:
         super().__init__(sample_rate, n_fft, top_k, tolerance, mode="hard", normalize="top_k")
 
-    def forward(self, signal, predictions, metadata=None):
+    def forward(self, signal: torch.Tensor, predictions: torch.Tensor, metadata: Any = None) -> torch.Tensor:
         # legacy's float32 value to the last bit (lines, rounding and summation order)
         return legacy_frequency_loss(signal, predictions, metadata, sample_rate=self.sample_rate, n_fft=self.n_fft,
                                      top_k=self.top_k, tolerance=self.tolerance)
