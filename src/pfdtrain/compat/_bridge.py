@@ -28,6 +28,8 @@ import torch
 from torch import nn
 
 from pfdtrain.callbacks.base import Callback
+from pfdtrain.compat._exact_accuracy import AccuracyCounts, with_counts
+from pfdtrain.compat._exact_accuracy import percent as percent  # for the adapters: B.percent(metrics, key)
 from pfdtrain.plugins.accumulation import GradientAccumulation
 from pfdtrain.plugins.base import Plugin, PrecisionPlugin
 from pfdtrain.tasks.base import StepOutput, Task
@@ -153,7 +155,7 @@ class ZeroGradBeforeBackward(Callback):
     """``optimizer.zero_grad()`` between loss and backward, as the legacy loops did."""
 
     def on_before_backward(self, trainer: Trainer, loss: torch.Tensor) -> None:
-        if trainer.optimizer is not None:
+        if trainer.optimizer is not None:  # always set once training runs
             trainer.optimizer.zero_grad()
 
 
@@ -207,8 +209,19 @@ class LegacyClassificationTask(LegacyTask):
         else:
             outputs = model(inputs)
             loss = self.owner.criterion(outputs, targets)
+        k = self.owner.gradient_accumulation_steps if training else 1
         return StepOutput(loss=loss, batch_size=targets.size(0),
-                          metrics={"loss": loss.detach(), "acc": percent_correct(outputs, targets)})
+                          metrics={"loss": reported_loss(loss, k), "acc": percent_correct(outputs, targets)})
+
+
+def reported_loss(loss: torch.Tensor, accumulation: int) -> torch.Tensor:
+    """The batch loss the legacy loops summed: ``(loss / k).item() * k``. The float32 division
+    rounds when ``k`` is not a power of two, so the reported epoch loss differs from the mean of
+    the undivided losses in the last bits; this keeps legacy's value."""
+    loss = loss.detach()
+    if accumulation == 1:
+        return loss
+    return (loss / accumulation).to(torch.float64) * accumulation
 
 
 def legacy_step_plugins(owner: Any, model: Callable[[], nn.Module], amp: bool) -> list[Plugin]:
@@ -252,18 +265,36 @@ def build_core(model: nn.Module, optimizer: Any, task: Task, plugins: Iterable[P
                callbacks: Iterable[Callback] = (), max_epochs: int = 0, device: Any = "cpu") -> Trainer:
     """A core Trainer for one legacy call: no progress bar, no seeding, non-finite losses pass
     through unchecked (legacy trained on), the optimizer taken as given (legacy accepted
-    optimizers holding parameters outside the model)."""
-    return Trainer(
+    optimizers holding parameters outside the model), exact accuracy counts in its epoch dicts."""
+    counts = AccuracyCounts()
+    core = LegacyCore(
         model,
         (lambda _params: optimizer) if optimizer is not None else _missing_optimizer,
         task=task,
         plugins=list(plugins),
-        callbacks=list(callbacks),
+        callbacks=[counts, *callbacks],
         max_epochs=max_epochs,
         device=device,
         enable_progress_bar=False,
         on_nonfinite="ignore",
     )
+    core.accuracy_counts = counts
+    return core
+
+
+class LegacyCore(Trainer):
+    """The core Trainer as an adapter drives it: the epoch dicts of :meth:`run_training_epoch`
+    and :meth:`evaluate` also carry the exact accuracy counts (:func:`percent` reads them)."""
+
+    accuracy_counts: AccuracyCounts | None = None
+
+    def run_training_epoch(self, loader: Iterable) -> dict[str, Any]:
+        if self.accuracy_counts is not None:
+            self.accuracy_counts.reset("train")
+        return with_counts(super().run_training_epoch(loader), self.accuracy_counts, "train")
+
+    def evaluate(self, loader: Iterable, prefix: str = "val") -> dict[str, Any]:
+        return with_counts(super().evaluate(loader, prefix), self.accuracy_counts, prefix)
 
 
 def _missing_optimizer(_params: Any) -> Any:
@@ -297,9 +328,10 @@ def legacy_accumulation(k: int) -> GradientAccumulation:
 
 
 def last_row(core: Trainer) -> dict[str, Any]:
-    """The ``train_*``/``val_*`` values of the epoch the core just finished."""
-    return {k: v[-1] for k, v in core.history.items()
-            if v and v[-1] is not None and k.startswith(("train_", "val_"))}
+    """The ``train_*``/``val_*`` values of the epoch the core just finished (with exact accuracy counts)."""
+    row = {k: v[-1] for k, v in core.history.items()
+           if v and v[-1] is not None and k.startswith(("train_", "val_"))}
+    return with_counts(row, getattr(core, "accuracy_counts", None), "train", "val")
 
 
 def require(metrics: Mapping[str, Any], key: str) -> Any:
@@ -331,7 +363,8 @@ class BatchMeanTask(LegacyTask):
                    "count": torch.tensor(float(labels.size(0)), dtype=torch.float64)}
         return StepOutput(loss=loss, batch_size=1, metrics=metrics)
 
-    def forward(self, model: nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> Any:
+    def forward(self, model: nn.Module, inputs: torch.Tensor,
+                labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
         outputs = model(inputs)
         return outputs, self.owner.criterion(outputs, labels), {}
 
@@ -341,8 +374,12 @@ def batch_mean_metrics(core_metrics: Mapping[str, Any], prefix: str, extra: Iter
     out = {f"{prefix}_loss": require(core_metrics, f"{prefix}_loss")}
     for name in extra:
         out[f"{prefix}_{name}"] = require(core_metrics, f"{prefix}_{name}")
-    out[f"{prefix}_accuracy"] = 100.0 * require(core_metrics, f"{prefix}_correct") / require(
-        core_metrics, f"{prefix}_count")
+    counts = core_metrics.get(f"{prefix}_correct@counts")
+    if counts is not None:  # exact counts (see _exact_accuracy): legacy 100. * correct / total
+        out[f"{prefix}_accuracy"] = 100.0 * counts[0] / counts[1]
+    else:
+        out[f"{prefix}_accuracy"] = 100.0 * require(core_metrics, f"{prefix}_correct") / require(
+            core_metrics, f"{prefix}_count")
     return out
 
 

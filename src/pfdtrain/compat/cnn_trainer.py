@@ -93,7 +93,7 @@ class CNNTrainer:
     def train_epoch(self) -> dict[str, float]:
         loader = self._bar(self.train_loader, "Train")
         metrics = self._core().run_training_epoch(loader)
-        out = {"loss": B.require(metrics, "train_loss"), "accuracy": 100.0 * B.require(metrics, "train_acc")}
+        out = {"loss": B.require(metrics, "train_loss"), "accuracy": B.percent(metrics, "train_acc")}
         loader.postfix({"loss": f"{out['loss']:.4f}", "acc": f"{out['accuracy']:.2f}%"})
         return out
 
@@ -103,7 +103,7 @@ class CNNTrainer:
         loader = self._bar(self.val_loader, "Val")
         metrics = self._core().evaluate(loader)
         self.model.eval()
-        out = {"loss": B.require(metrics, "val_loss"), "accuracy": 100.0 * B.require(metrics, "val_acc")}
+        out = {"loss": B.require(metrics, "val_loss"), "accuracy": B.percent(metrics, "val_acc")}
         loader.postfix({"loss": f"{out['loss']:.4f}", "acc": f"{out['accuracy']:.2f}%"})
         return out
 
@@ -183,10 +183,10 @@ class CNNTrainer:
                 val_loss, val_acc = val["loss"], val["accuracy"]
         else:
             row = B.last_row(core)
-            train_loss, train_acc = B.require(row, "train_loss"), 100.0 * B.require(row, "train_acc")
+            train_loss, train_acc = B.require(row, "train_loss"), B.percent(row, "train_acc")
             validated = self.val_loader is not None
             if validated:
-                val_loss, val_acc = B.require(row, "val_loss"), 100.0 * B.require(row, "val_acc")
+                val_loss, val_acc = B.require(row, "val_loss"), B.percent(row, "val_acc")
                 self.model.eval()  # legacy validate_epoch left the model in eval mode
         if self.lr_scheduler is not None:
             self.lr_scheduler.step()

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pfdtrain import physics as _core
+from pfdtrain.compat._legacy_frequency import legacy_frequency_loss
 from pfdtrain.compat._legacy_names import NUM_CLASSES, SIGNAL_LENGTH, Dict, Optional, Tuple, get_logger
 from pfdtrain.compat._legacy_physics import BearingDynamics, FaultSignatureDatabase
 from pfdtrain.physics.constants import FAULT_CLASSES, NOMINAL_RPM, SAMPLING_RATE
@@ -77,18 +78,10 @@ class FrequencyConsistencyLoss(_core.FrequencyConsistencyLoss):
         self.signature_db = FaultSignatureDatabase()
         self.bearing_dynamics = BearingDynamics()
 
-    def forward(self, signal: torch.Tensor, predictions: torch.Tensor, metadata: Any = None) -> Any:
-        rpm = NOMINAL_RPM
-        if metadata is not None and "rpm" in metadata:
-            rpm = metadata["rpm"]
-            if isinstance(rpm, torch.Tensor):
-                values = rpm.detach().cpu().numpy()
-                rpm = float(values) if values.ndim == 0 else values[0]
-        classes = predictions.argmax(dim=1)
-        first = _first_combined(classes)
-        if first is not None:
-            raise KeyError(FAULT_CLASSES[int(classes[first])])
-        return super().forward(signal, predictions, float(rpm))
+    def forward(self, signal: torch.Tensor, predictions: torch.Tensor, metadata: Any = None) -> torch.Tensor:
+        # legacy's float32 value to the last bit (lines, rounding and summation order)
+        return legacy_frequency_loss(signal, predictions, metadata, sample_rate=self.sample_rate, n_fft=self.n_fft,
+                                     top_k=self.top_k, tolerance=self.tolerance)
 
 
 class SpectralDistanceLoss(_core.SpectralDistanceLoss):

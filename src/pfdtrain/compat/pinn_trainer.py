@@ -218,7 +218,7 @@ class PINNTrainer(Trainer):
             f"{prefix}_loss": B.require(core_metrics, f"{prefix}_loss"),
             f"{prefix}_physics_loss": B.require(core_metrics, f"{prefix}_physics_loss"),
             f"{prefix}_total_loss": B.require(core_metrics, f"{prefix}_total_loss"),
-            f"{prefix}_acc": 100.0 * B.require(core_metrics, f"{prefix}_acc"),
+            f"{prefix}_acc": B.percent(core_metrics, f"{prefix}_acc"),
         }
 
     def _train_metrics(self, core_metrics: dict) -> dict[str, float]:

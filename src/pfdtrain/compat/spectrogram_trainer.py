@@ -236,7 +236,7 @@ class MultiTFRTrainer(SpectrogramTrainer):
 
     def _train_metrics(self, core_metrics: dict) -> dict[str, float]:
         losses = {f"{t}_loss": B.require(core_metrics, f"train_{t}_loss") for t in self.train_loaders}
-        accs = {f"{t}_acc": 100.0 * B.require(core_metrics, f"train_{t}_acc") for t in self.train_loaders}
+        accs = {f"{t}_acc": B.percent(core_metrics, f"train_{t}_acc") for t in self.train_loaders}
         train_loss = sum(losses[f"{t}_loss"] * self.tfr_weights[t] for t in self.train_loaders)
         train_acc = sum(accs[f"{t}_acc"] * self.tfr_weights[t] for t in self.train_loaders)
         return {**losses, **accs, "train_loss": train_loss, "train_acc": train_acc}

@@ -164,13 +164,13 @@ class Trainer:
 
     def _train_metrics(self, core_metrics: dict) -> dict[str, float]:
         return {"train_loss": B.require(core_metrics, "train_loss"),
-                "train_acc": 100.0 * B.require(core_metrics, "train_acc")}
+                "train_acc": B.percent(core_metrics, "train_acc")}
 
     def _val_metrics(self, core_metrics: dict, validated: bool) -> dict[str, float]:
         if not validated:
             return {}
         return {"val_loss": B.require(core_metrics, "val_loss"),
-                "val_acc": 100.0 * B.require(core_metrics, "val_acc")}
+                "val_acc": B.percent(core_metrics, "val_acc")}
 
     def _train_source(self) -> Any:
         """What one training epoch iterates (MultiTFRTrainer: all its loaders in turn)."""
