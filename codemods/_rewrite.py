@@ -17,17 +17,19 @@ from typing import Union
 import libcst as cst
 from libcst import MaybeSentinel
 
-from codemods._analysis import Analysis
+from codemods._analysis import Analysis, relative_key
 from codemods._plan import (
     DOUBLE_STAR,
     IMPORT_CALLS,
     KEYWORD,
+    LEFT,
     POSITIONAL,
     STAR,
     AliasOutcome,
     bind,
     compat_module,
     plan_from_import,
+    plan_package_alias,
     plan_string,
     split_module,
 )
@@ -54,6 +56,17 @@ def name_node(dotted: str) -> NameOrAttribute:
     for part in parts[1:]:
         node = cst.Attribute(value=node, attr=cst.Name(part))
     return node
+
+
+def _asname(alias: cst.ImportAlias) -> str | None:
+    if alias.asname is None or not isinstance(alias.asname.name, cst.Name):
+        return None
+    return alias.asname.name.value
+
+
+def _is_bare(name: str) -> bool:
+    """Spelled ``training...`` (may name a vendored copy), not ``packages.core.training...``."""
+    return name == "training" or name.startswith("training.")
 
 
 def _alias_text(name: str, asname: str | None) -> str:
@@ -95,10 +108,12 @@ _NO_SPACE_EQUAL = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), wh
 class LegacyRewriter(cst.CSTTransformer):
     """Rewrites one module as the analysis planned (see :func:`rewrite_source`)."""
 
-    def __init__(self, module: cst.Module, analysis: Analysis, to_core: bool) -> None:
+    def __init__(self, module: cst.Module, analysis: Analysis) -> None:
         super().__init__()
         self.module = module
-        self.to_core = to_core
+        self.opts = analysis.opts
+        self.vendored = analysis.vendored
+        self.relative = analysis.relative
         self.calls_ok = analysis.calls_ok
         self.call_maps = analysis.call_maps
         self.roots = analysis.roots
@@ -140,11 +155,11 @@ class LegacyRewriter(cst.CSTTransformer):
         for alias in updated_node.names:
             dotted = dotted_name(alias.name)
             split = None if dotted is None else split_module(dotted)
-            if split is None:
+            if split is None or dotted is None or (self.vendored is not None and _is_bare(dotted)):
                 names.append(alias)
                 continue
             canon, mod = split
-            local = alias.asname.name.value if alias.asname is not None else dotted.split(".")[0]  # type: ignore[union-attr]
+            local = _asname(alias) or dotted.split(".")[0]
             extra = [cst.ImportAlias(name=name_node(compat_module(m))) for m in self.missing.pop(local, ())]
             if canon == "training":
                 if alias.asname is not None or not extra:
@@ -171,18 +186,30 @@ class LegacyRewriter(cst.CSTTransformer):
         return False
 
     def leave_ImportFrom(self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom) -> cst.ImportFrom:
-        if updated_node.relative or updated_node.module is None:
-            return updated_node
-        module = dotted_name(updated_node.module)
-        if module is None:
-            return updated_node
+        spelled = None if updated_node.module is None else dotted_name(updated_node.module)
         star = isinstance(updated_node.names, cst.ImportStar)
-        aliases: Sequence[cst.ImportAlias] = () if star else updated_node.names  # type: ignore[assignment]
-        pairs = [("*", None)] if star else [
-            (dotted_name(a.name) or "", a.asname.name.value if a.asname is not None else None)  # type: ignore[union-attr]
-            for a in aliases
+        aliases: Sequence[cst.ImportAlias] = () if isinstance(updated_node.names, cst.ImportStar) else updated_node.names
+        pairs: list[tuple[str, str | None]] = [("*", None)] if star else [
+            (dotted_name(a.name) or "", _asname(a)) for a in aliases
         ]
-        outcomes = plan_from_import(module, pairs, self.to_core, self.calls_ok)
+        outcomes: list[AliasOutcome] | None
+        if updated_node.relative:
+            key = relative_key(len(updated_node.relative), spelled)
+            if key not in self.relative:
+                return updated_node
+            module = "." * key[0] + key[1]  # the statement as written, for names that stay
+            legacy = self.relative[key]
+            if legacy is None:  # from . import training: the package itself
+                outcomes = [plan_package_alias(asname) if name == "training" else
+                            AliasOutcome(None, name, asname, "relative-import", name, None, LEFT, "")
+                            for name, asname in pairs]
+            else:
+                outcomes = plan_from_import(legacy, pairs, self.opts, self.calls_ok)
+        else:
+            if spelled is None or (self.vendored is not None and _is_bare(spelled)):
+                return updated_node
+            module = spelled
+            outcomes = plan_from_import(module, pairs, self.opts, self.calls_ok)
         if outcomes is None or all(o.module is None for o in outcomes):
             return updated_node
         groups: dict[str, list[int]] = {}
@@ -191,10 +218,10 @@ class LegacyRewriter(cst.CSTTransformer):
         if len(groups) == 1:
             (target,) = groups
             if star:
-                return updated_node.with_changes(module=name_node(target))
+                return updated_node.with_changes(module=name_node(target), relative=())
             new_aliases = [self._renamed(alias, pair, outcome) for alias, pair, outcome in zip(aliases, pairs, outcomes)]
-            return updated_node.with_changes(module=name_node(target), names=new_aliases)
-        return self._split(updated_node, module, aliases, pairs, outcomes, groups)
+            return updated_node.with_changes(module=name_node(target), relative=(), names=new_aliases)
+        return self._split(updated_node, aliases, pairs, outcomes, groups)
 
     @staticmethod
     def _renamed(alias: cst.ImportAlias, pair: tuple[str, str | None], outcome: AliasOutcome) -> cst.ImportAlias:
@@ -205,7 +232,7 @@ class LegacyRewriter(cst.CSTTransformer):
             else cst.AsName(name=cst.Name(outcome.asname)))
         return alias.with_changes(name=name_node(outcome.name), asname=asname)
 
-    def _split(self, node: cst.ImportFrom, module: str, aliases: Sequence[cst.ImportAlias],
+    def _split(self, node: cst.ImportFrom, aliases: Sequence[cst.ImportAlias],
                pairs: list[tuple[str, str | None]], outcomes: list[AliasOutcome],
                groups: dict[str, list[int]]) -> cst.ImportFrom:
         """Names going to different modules: one statement per module, the first in place; comments
@@ -302,7 +329,9 @@ class LegacyRewriter(cst.CSTTransformer):
             return node
         if not isinstance(value, str):
             return node
-        planned = plan_string(value, import_argument, self.to_core)
+        if self.vendored is not None and _is_bare(value):
+            return node
+        planned = plan_string(value, import_argument, self.opts)
         if planned is None or planned[0] is None:
             return node
         return node.with_changes(value=f"{prefix}{node.quote}{planned[0]}{node.quote}")
@@ -373,9 +402,9 @@ class LegacyRewriter(cst.CSTTransformer):
         return out
 
 
-def rewrite_tree(module: cst.Module, analysis: Analysis, to_core: bool = False) -> cst.Module:
+def rewrite_tree(module: cst.Module, analysis: Analysis) -> cst.Module:
     """Apply the planned rewrite to a parsed module (formatting, newlines and encoding kept)."""
-    return module.visit(LegacyRewriter(module, analysis, to_core))
+    return module.visit(LegacyRewriter(module, analysis))
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -408,7 +437,7 @@ def _file_indent(tree: ast.Module, lines: list[str]) -> str:
     return "    "
 
 
-def rewrite_statements(source: bytes, tree: ast.Module, analysis: Analysis, to_core: bool = False) -> bytes:
+def rewrite_statements(source: bytes, tree: ast.Module, analysis: Analysis) -> bytes:
     """Rewrite only the top-level statements that hold a planned change, each parsed with libcst on
     its own and put back between the untouched text around it; the rest of the file is never
     parsed by libcst. Same result as :func:`rewrite_tree` on the whole module."""
@@ -425,7 +454,7 @@ def rewrite_statements(source: bytes, tree: ast.Module, analysis: Analysis, to_c
         if not any(isinstance(stmt, cst.BaseCompoundStatement) for stmt in module.body):
             module = module.with_changes(default_indent=indent)  # no block here to learn it from
         if rewriter is None:
-            rewriter = LegacyRewriter(module, analysis, to_core)
+            rewriter = LegacyRewriter(module, analysis)
         rewriter.module = module
         out.append("".join(lines[done:start - 1]))
         out.append(module.visit(rewriter).code)

@@ -96,18 +96,33 @@ def codemod(
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if any file would change."),
     jobs: int = typer.Option(0, "--jobs", "-j", min=0, help="Worker processes (0: automatic)."),
     exclude: list[str] = typer.Option([], "--exclude", help="Glob of paths to skip (relative path, file or folder name); repeatable."),
-    to_core: bool = typer.Option(False, "--to-core", help="Move names to the core API where the mapping table marks that safe; others keep their compat adapter (reported)."),
+    replace_deprecated: bool = typer.Option(
+        False, "--replace-deprecated",
+        help="CHANGES BEHAVIOUR: rewrite calls of deprecated legacy functions into their replacement "
+             "(create_optimizer(params, 'sgd') -> the new factory by keyword); their DeprecationWarning goes away. "
+             "Listed in the summary."),
+    to_core: bool = typer.Option(
+        False, "--to-core",
+        help="CHANGES BEHAVIOUR: move names to the core API where the mapping table marks that safe (others keep "
+             "their compat adapter, reported); implies --replace-deprecated. Listed in the summary."),
+    include_vendored: bool = typer.Option(
+        False, "--include-vendored",
+        help="Also rewrite imports that resolve to a vendored copy of the package (a training/ folder of its own, "
+             "e.g. milestones/milestone-2/training); by default they are left as written and listed."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Also list every rewritten reference."),
 ) -> None:
-    """Rewrite legacy `training` imports, attribute uses, string references and changed calls to pfdtrain.
+    """Rewrite legacy `training` imports, attribute uses and string references to pfdtrain.
 
-    Default target: the legacy-behaviour adapters in pfdtrain.compat. Names without a mapping are
-    listed and left as written. Exit status: 0 done, 1 --check found changes, 3 a file failed
-    (reported and skipped; the others are still rewritten).
+    The default changes no behaviour: every name goes to its legacy-behaviour adapter in
+    pfdtrain.compat (deprecated functions keep their warning), relative imports are resolved by the
+    file's location, imports that resolve to a vendored copy of the package are left as written,
+    and names without a mapping are listed and left. Exit status: 0 done, 1 --check found changes,
+    3 a file failed (reported and skipped; the others are still rewritten).
     """
     from pfdtrain.cli.codemod import run_codemod
 
     raise typer.Exit(run_codemod(paths, diff=diff, check=check, jobs=jobs, exclude=exclude, to_core=to_core,
+                                 replace_deprecated=replace_deprecated, include_vendored=include_vendored,
                                  verbose=verbose))
 
 
@@ -116,15 +131,17 @@ def scan(
     path: Path = typer.Argument(Path("."), exists=True, help="Repository (or file) to scan."),
     as_json: bool = typer.Option(False, "--json", help="Machine-readable report on stdout (schema pfdtrain.scan/1)."),
     exclude: list[str] = typer.Option([], "--exclude", help="Glob of paths to skip; repeatable."),
+    include_vendored: bool = typer.Option(
+        False, "--include-vendored", help="Classify imports of vendored copies as `pfdtrain codemod --include-vendored` would."),
 ) -> None:
-    """Report legacy imports by file and symbol, checkpoint files by layout and the commands that migrate them.
+    """Report legacy imports by file and symbol, vendored copies, checkpoint files by layout and the commands that migrate them.
 
     Reads only: nothing is written, and no checkpoint is unpickled (layouts are read from the pickle
     opcodes and zip member names).
     """
     from pfdtrain.cli.scan import run_scan
 
-    raise typer.Exit(run_scan(path, as_json=as_json, exclude=exclude))
+    raise typer.Exit(run_scan(path, as_json=as_json, exclude=exclude, include_vendored=include_vendored))
 
 
 def main(argv: list[str] | None = None) -> None:
