@@ -168,7 +168,8 @@ class _Context:
         if root is not None and mod is not None:
             here = root.joinpath(*folder.split("/"))
             if not (here / f"{mod}.py").exists() and not (here / mod).is_dir():
-                text += f"; the copy has no module {mod}, so this import fails there too"
+                text += (f"; the copy has no module {mod}: this import works only while another `training` "
+                         "package (the legacy one) comes first on sys.path, so check it by hand")
         return text
 
 

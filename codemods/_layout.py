@@ -146,3 +146,27 @@ def clear_caches() -> None:
     """Forget what was seen on disk (a new run may follow changes to the tree)."""
     _holds_python.cache_clear()
     layout_for.cache_clear()
+
+
+_SKIP = frozenset({"__pycache__", "node_modules", "site-packages", "dist-packages"})
+
+
+def find_legacy_packages(root: str | Path) -> list[Path]:
+    """The legacy package folders under ``root`` that are still on disk (``training/`` at the root,
+    any ``packages/core/training``), holding Python files; hidden folders and virtual environments
+    are not searched."""
+    base = Path(root)
+    found: list[Path] = []
+    for folder, dirs, _files in os.walk(base):
+        here = Path(folder)
+        keep = []
+        for name in sorted(dirs):
+            path = here / name
+            if name.startswith(".") or name in _SKIP or (path / "pyvenv.cfg").exists():
+                continue
+            if name == PACKAGE and is_legacy_location(path.relative_to(base).parts) and _holds_python(str(path)):
+                found.append(path)
+                continue  # its own subfolders are part of it
+            keep.append(name)
+        dirs[:] = keep
+    return found

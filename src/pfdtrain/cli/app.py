@@ -1,4 +1,4 @@
-"""The ``pfdtrain`` command: demo, migrate-checkpoint, codemod, scan."""
+"""The ``pfdtrain`` command: demo, migrate-checkpoint, codemod, scan, upgrade."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pfdtrain._version import __version__
 
 app = typer.Typer(
     name="pfdtrain",
-    help="Move LSTM-PFD training code to one Trainer: demo, checkpoint migration, codemods, scan.",
+    help="Move LSTM-PFD training code to one Trainer: demo, checkpoint migration, codemods, scan, upgrade.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -124,6 +124,43 @@ def codemod(
     raise typer.Exit(run_codemod(paths, diff=diff, check=check, jobs=jobs, exclude=exclude, to_core=to_core,
                                  replace_deprecated=replace_deprecated, include_vendored=include_vendored,
                                  verbose=verbose))
+
+
+@app.command()
+def upgrade(
+    path: Path = typer.Argument(..., exists=True, file_okay=False, help="Root of the repository to migrate."),
+    test: str | None = typer.Option(
+        None, "--test", metavar="CMD",
+        help="Your test command (run through the shell in PATH), e.g. \"python -m pytest -q\": run before the rewrite "
+             "with the drop-in shims and after it with PFDTRAIN_DISABLE_SHIMS=1; the two outcomes are compared."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would change; write nothing and run no test."),
+    remove_legacy: bool = typer.Option(
+        False, "--remove-legacy",
+        help="Move the legacy package (packages/core/training, or training/ at the root) to .pfdtrain-backup/ before "
+             "the tests run again; it is put back if they do worse. Needs --test."),
+    skip_checkpoints: bool = typer.Option(False, "--skip-checkpoints", help="Leave v1 checkpoint files as they are."),
+    timeout: float = typer.Option(1800.0, "--timeout", min=1.0, help="Seconds each test run may take before it is killed."),
+    exclude: list[str] = typer.Option([], "--exclude", help="Glob of paths to skip; repeatable."),
+) -> None:
+    """Migrate a repository end to end: scan, rewrite the code, migrate its checkpoints, compare its tests.
+
+    The code rewrite is the default codemod run (behaviour unchanged; vendored copies of the package
+    left as written). Checkpoints are migrated in place with verified NAME.v1.bak backups. It ends
+    with a before/after table and what it left alone, and why. Exit status: 0 done, 1 the tests do
+    worse after the migration, 3 a step failed, 2 bad options.
+    """
+    from rich.console import Console
+
+    from pfdtrain.cli.upgrade import UpgradeError, run_upgrade
+
+    try:
+        result = run_upgrade(path, test=test, dry_run=dry_run, remove_legacy=remove_legacy,
+                             skip_checkpoints=skip_checkpoints, timeout=timeout, exclude=exclude,
+                             console=Console(soft_wrap=True))
+    except UpgradeError as exc:
+        typer.echo(f"pfdtrain upgrade: {exc}", err=True)
+        raise typer.Exit(2) from None
+    raise typer.Exit(result.exit_code)
 
 
 @app.command()

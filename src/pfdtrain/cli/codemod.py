@@ -196,6 +196,8 @@ class Summary:
     behaviour_changes: list[tuple[str, Finding]] = field(default_factory=list)
     #: rewritten references: (file, finding)
     rewritten: list[tuple[str, Finding]] = field(default_factory=list)
+    #: changed file -> (lines added, lines removed)
+    line_changes: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def exit_code(self, check: bool) -> int:
         if self.failed:
@@ -223,6 +225,18 @@ def collect_candidates(paths: Sequence[Path], exclude: Sequence[str], summary: S
                 candidates.append((str(path.resolve()), root))
     summary.candidates = len(candidates)
     return candidates
+
+
+def _line_changes(old: bytes, new: bytes) -> tuple[int, int]:
+    encoding = _encoding(old)
+    plus = minus = 0
+    for line in difflib.unified_diff(old.decode(encoding, errors="surrogateescape").splitlines(),
+                                     new.decode(encoding, errors="surrogateescape").splitlines(), lineterm="", n=0):
+        if line.startswith("+") and not line.startswith("+++"):
+            plus += 1
+        elif line.startswith("-") and not line.startswith("---"):
+            minus += 1
+    return plus, minus
 
 
 def _describe(finding: Finding) -> str:
@@ -278,6 +292,7 @@ def rewrite_paths(paths: Sequence[Path], *, diff: bool = False, check: bool = Fa
         if outcome.new_source is None:
             continue
         summary.changed.append(name)
+        summary.line_changes[name] = _line_changes(outcome.original or b"", outcome.new_source)
         if diff:
             out.write(unified_diff(name, outcome.original or b"", outcome.new_source))
         elif check:
