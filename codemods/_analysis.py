@@ -78,7 +78,7 @@ def _vendored_name(module: str, name: str) -> str | None:
     look like the legacy package (``from .utils import helper``)."""
     parts = module.split(".")
     if len(parts) >= 2 and is_legacy_module(parts[1]):
-        return ".".join(parts[:2] + [name])
+        return ".".join([*parts[:2], name])
     if len(parts) == 1 and is_legacy_module(name):
         return f"{module}.{name}"
     return None
@@ -97,11 +97,10 @@ def _dotted(node: ast.AST) -> str | None:
 
 def call_arg_kinds(call: ast.Call) -> list[tuple[str, str | None]]:
     """Arguments of a call in source order as ``(kind, keyword)``."""
-    items = []
-    for arg in call.args:
-        items.append(((STAR if isinstance(arg, ast.Starred) else POSITIONAL), None, arg.lineno, arg.col_offset))
-    for kw in call.keywords:
-        items.append(((DOUBLE_STAR if kw.arg is None else KEYWORD), kw.arg, kw.lineno, kw.col_offset))
+    items: list[tuple[str, str | None, int, int]] = [
+        ((STAR if isinstance(arg, ast.Starred) else POSITIONAL), None, arg.lineno, arg.col_offset) for arg in call.args]
+    items.extend(((DOUBLE_STAR if kw.arg is None else KEYWORD), kw.arg, kw.lineno, kw.col_offset)
+                 for kw in call.keywords)
     items.sort(key=lambda item: (item[2], item[3]))
     return [(kind, keyword) for kind, keyword, _, _ in items]
 
@@ -222,9 +221,9 @@ def analyse(tree: ast.Module, path: str | None = None, opts: Options = DEFAULT, 
         if not isinstance(node, ast.ImportFrom):
             continue
         if node.level:
-            rel = relatives[id(node)] = ctx.relative(node)
-            if rel.module is not None:
-                from_modules[id(node)] = rel.module
+            resolved = relatives[id(node)] = ctx.relative(node)
+            if resolved.module is not None:
+                from_modules[id(node)] = resolved.module
         elif node.module and ctx.vendored_for(node.module) is None:
             from_modules[id(node)] = node.module
 
@@ -257,21 +256,22 @@ def analyse(tree: ast.Module, path: str | None = None, opts: Options = DEFAULT, 
                 else:
                     good_calls[func.id] += 1
         uses: dict[str, int] = dict.fromkeys(candidates, 0)
-        for name in names:
-            if name.id in uses:
-                if not isinstance(name.ctx, ast.Load):
-                    bad.add(name.id)
-                uses[name.id] += 1
+        for use in names:
+            if use.id in uses:
+                if not isinstance(use.ctx, ast.Load):
+                    bad.add(use.id)
+                uses[use.id] += 1
         calls_ok = {n for n in candidates if n not in bad and uses[n] == good_calls[n]}
     result.calls_ok = frozenset(calls_ok)
-    for name in calls_ok:
-        call_map = resolve(entries[name], opts, True).call
+    for local in calls_ok:
+        call_map = resolve(entries[local], opts, True).call
         if call_map is not None:
-            result.call_maps[name] = call_map
+            result.call_maps[local] = call_map
     frozen_ok = result.calls_ok
 
     # 2. Imports.
-    module_aliases: dict[str, str] = {}  # local name -> canonical legacy module (import x as L / from training import x)
+    # local name -> canonical legacy module (import x as L / from training import x)
+    module_aliases: dict[str, str] = {}
     lazy_locals: set[str] = set()  # bound to pfdtrain.compat itself: its modules load on attribute access
     explicit: dict[str, set[str]] = {}  # root -> legacy modules imported by plain `import <prefix>.<mod>`
     add = result.findings.append
@@ -342,8 +342,8 @@ def analyse(tree: ast.Module, path: str | None = None, opts: Options = DEFAULT, 
             if copy is not None:
                 canon = canonical(node.module)
                 for alias in node.names:
-                    dotted = canon if alias.name == "*" else f"{canon}.{alias.name}"
-                    add(Finding(line, kind, dotted, None, LEFT, ctx.vendored_message(copy, canon), vendored=copy))
+                    named = canon if alias.name == "*" else f"{canon}.{alias.name}"
+                    add(Finding(line, kind, named, None, LEFT, ctx.vendored_message(copy, canon), vendored=copy))
                 continue
         module = from_modules.get(id(node))
         if module is None:
@@ -353,7 +353,7 @@ def analyse(tree: ast.Module, path: str | None = None, opts: Options = DEFAULT, 
         outcomes = plan_from_import(module, [(a.name, a.asname) for a in node.names], opts, frozen_ok)
         if outcomes is None:
             continue
-        for alias, outcome in zip(node.names, outcomes):
+        for alias, outcome in zip(node.names, outcomes, strict=True):
             add(Finding(line, kind if rel is not None else outcome.kind, outcome.legacy, outcome.target,
                         outcome.status, outcome.message, outcome.behaviour_change))
             if outcome.status == REWRITTEN:
@@ -392,7 +392,8 @@ def analyse(tree: ast.Module, path: str | None = None, opts: Options = DEFAULT, 
                 module = canonical(prefix) + "." + tail[0]
                 rest = tail[1:]
                 if not is_legacy_module(tail[0]):
-                    add(Finding(node.lineno, "attribute", module, None, UNMAPPED, unmapped_message(module, module=True)))
+                    add(Finding(node.lineno, "attribute", module, None, UNMAPPED,
+                                unmapped_message(module, module=True)))
                     continue
                 used.setdefault(inner.id, {})[tail[0]] = None
                 result.edit_lines.add(node.lineno)  # the module prefix is rewritten, whatever follows
@@ -434,8 +435,8 @@ def analyse(tree: ast.Module, path: str | None = None, opts: Options = DEFAULT, 
     # 4. Strings and call sites.
     import_args: set[int] = set()
     for call in calls:
-        func = _dotted(call.func)
-        if func in IMPORT_CALLS and call.args and isinstance(call.args[0], ast.Constant):
+        called = _dotted(call.func)
+        if called in IMPORT_CALLS and call.args and isinstance(call.args[0], ast.Constant):
             import_args.add(id(call.args[0]))
         if frozen_ok and isinstance(call.func, ast.Name) and call.func.id in frozen_ok:
             entry = entries[call.func.id]

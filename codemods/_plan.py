@@ -211,12 +211,12 @@ def plan_from_import(module: str, names: Sequence[tuple[str, str | None]], opts:
                                         "star import of the legacy package, which exported nothing (__all__ = []); "
                                         "left as written"))
             elif name in _MODULES:
-                target = compat_module(name)
+                module_target = compat_module(name)
                 message = ""
                 if opts.to_core:
-                    message = (f"module import stays on {target}: its names move to different core modules; "
+                    message = (f"module import stays on {module_target}: its names move to different core modules; "
                                "import the names you use to let --to-core move them")
-                out.append(AliasOutcome(COMPAT_PACKAGE, name, asname, "import", f"training.{name}", target,
+                out.append(AliasOutcome(COMPAT_PACKAGE, name, asname, "import", f"training.{name}", module_target,
                                         REWRITTEN, message))
             else:
                 dotted = f"training.{name}"
@@ -228,9 +228,9 @@ def plan_from_import(module: str, names: Sequence[tuple[str, str | None]], opts:
                                     unmapped_message(canon, module=True)))
             continue
         if name == "*":
-            target = compat_module(mod)
-            out.append(AliasOutcome(target, "*", None, "star-import", canon, target, REWRITTEN,
-                                    f"star import: now from {target}, which defines the legacy public names "
+            star_target = compat_module(mod)
+            out.append(AliasOutcome(star_target, "*", None, "star-import", canon, star_target, REWRITTEN,
+                                    f"star import: now from {star_target}, which defines the legacy public names "
                                     "(not the modules the legacy file happened to import); list the names you "
                                     "use so that they can be checked and moved"))
             continue
@@ -318,16 +318,16 @@ def bind(call: CallMap, args: Sequence[tuple[str, str | None]]) -> Binding | Non
             bound[call.params[position]] = index
             position += 1
         elif kind == KEYWORD:
-            if keyword in call.params:
+            if keyword is not None and keyword in call.params:
                 if keyword in bound:
                     return None
-                bound[keyword] = index  # type: ignore[index]
+                bound[keyword] = index
             else:
                 extra.append(index)
         else:
             return None
     defaults = dict(call.defaults)
-    order = []
+    order: list[tuple[str, int | None, str | None]] = []
     for legacy, keyword in call.keywords:
         if legacy in bound:
             order.append((keyword, bound[legacy], None))

@@ -12,7 +12,6 @@ import io
 import re
 import tokenize
 from collections.abc import Sequence
-from typing import Union
 
 import libcst as cst
 from libcst import MaybeSentinel
@@ -35,7 +34,7 @@ from codemods._plan import (
 )
 from pfdtrain.legacy_map import COMPAT_PACKAGE, CallMap
 
-NameOrAttribute = Union[cst.Name, cst.Attribute]
+NameOrAttribute = cst.Name | cst.Attribute
 
 
 def dotted_name(node: cst.CSTNode) -> str | None:
@@ -125,7 +124,9 @@ class LegacyRewriter(cst.CSTTransformer):
         self._extra = []
         return True
 
-    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine):
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine | cst.FlattenSentinel[cst.SimpleStatementLine]:
         extra, self._extra = self._extra, []
         if not extra:
             return updated_node
@@ -188,7 +189,8 @@ class LegacyRewriter(cst.CSTTransformer):
     def leave_ImportFrom(self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom) -> cst.ImportFrom:
         spelled = None if updated_node.module is None else dotted_name(updated_node.module)
         star = isinstance(updated_node.names, cst.ImportStar)
-        aliases: Sequence[cst.ImportAlias] = () if isinstance(updated_node.names, cst.ImportStar) else updated_node.names
+        names = updated_node.names
+        aliases: Sequence[cst.ImportAlias] = () if isinstance(names, cst.ImportStar) else names
         pairs: list[tuple[str, str | None]] = [("*", None)] if star else [
             (dotted_name(a.name) or "", _asname(a)) for a in aliases
         ]
@@ -219,7 +221,8 @@ class LegacyRewriter(cst.CSTTransformer):
             (target,) = groups
             if star:
                 return updated_node.with_changes(module=name_node(target), relative=())
-            new_aliases = [self._renamed(alias, pair, outcome) for alias, pair, outcome in zip(aliases, pairs, outcomes)]
+            new_aliases = [self._renamed(alias, pair, outcome)
+                           for alias, pair, outcome in zip(aliases, pairs, outcomes, strict=True)]
             return updated_node.with_changes(module=name_node(target), relative=(), names=new_aliases)
         return self._split(updated_node, aliases, pairs, outcomes, groups)
 
@@ -261,28 +264,31 @@ class LegacyRewriter(cst.CSTTransformer):
             dangling.extend(([same_line] if same_line else []) + own)
         was_multiline = node.lpar is not None and "\n" in self.module.code_for_node(node)
         nl, indent = self.module.default_newline, self.module.default_indent
-        statements = []
+        statements: list[cst.SimpleStatementLine] = []
         for n, (target, indexes) in enumerate(groups.items()):
-            items = []
+            items: list[tuple[str, list[str], str | None]] = []
             for i in indexes:
                 outcome = outcomes[i]
                 name, asname = pairs[i] if outcome.module is None else (outcome.name, outcome.asname)
                 items.append((_alias_text(name, asname), leading[i], trailing[i]))
-            comments = any(before_lines or after for _, before_lines, after in items) or (n == 0 and dangling)
+            comments = any(before_lines or beside for _, before_lines, beside in items) or (n == 0 and dangling)
             if not comments and (len(items) == 1 or not was_multiline):
                 text = f"from {target} import {', '.join(code for code, _, _ in items)}{nl}"
             else:
                 lines = [f"from {target} import ("]
-                for code, before_lines, after in items:
+                for code, before_lines, beside in items:
                     lines.extend(indent + comment for comment in before_lines)
-                    lines.append(f"{indent}{code},{'  ' + after if after else ''}")
+                    lines.append(f"{indent}{code},{'  ' + beside if beside else ''}")
                 if n == 0:
                     lines.extend(indent + comment for comment in dangling)
                 lines.append(")")
                 text = nl.join(lines) + nl
-            statements.append(cst.parse_statement(text, config=self.module.config_for_parsing))
-        self._extra.extend(statements[1:])  # type: ignore[arg-type]
-        first = statements[0].body[0]  # type: ignore[attr-defined]
+            statement = cst.parse_statement(text, config=self.module.config_for_parsing)
+            assert isinstance(statement, cst.SimpleStatementLine)  # an import line
+            statements.append(statement)
+        self._extra.extend(statements[1:])
+        first = statements[0].body[0]
+        assert isinstance(first, cst.ImportFrom)
         return first.with_changes(semicolon=node.semicolon)
 
     # ------------------------------------------------------------------- uses, calls and strings
@@ -337,7 +343,7 @@ class LegacyRewriter(cst.CSTTransformer):
         return node.with_changes(value=f"{prefix}{node.quote}{planned[0]}{node.quote}")
 
     def _rewrite_call(self, call: cst.Call, call_map: CallMap) -> cst.Call:
-        kinds = []
+        kinds: list[tuple[str, str | None]] = []
         for arg in call.args:
             if arg.star == "*":
                 kinds.append((STAR, None))
@@ -430,7 +436,7 @@ def _file_indent(tree: ast.Module, lines: list[str]) -> str:
         body = getattr(node, "body", None)
         if isinstance(body, list) and body and not isinstance(node, ast.Module) and isinstance(body[0], ast.stmt):
             first = body[0]
-            if first.lineno != node.lineno and first.lineno - 1 < len(lines):  # not `if x: y`
+            if first.lineno != getattr(node, "lineno", None) and first.lineno - 1 < len(lines):  # not `if x: y`
                 indent = lines[first.lineno - 1][: first.col_offset]
                 if indent and not indent.strip(" \t"):
                     return indent

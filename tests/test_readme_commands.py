@@ -79,7 +79,7 @@ def test_migrate_commands_in_readme_order(tmp_path):
     commands = [c for c in readme_commands() if c.startswith(".venv/bin/migrate-checkpoint")]
     assert [c.split()[2] for c in commands] == ["--dry-run", "--check", "--report", "--output"]
     expected_codes = [0, 1, 0, 0]
-    for command, code in zip(commands, expected_codes):
+    for command, code in zip(commands, expected_codes, strict=True):
         if "--output" in command:  # the README's alternative to in-place: start again from the v1 files
             shutil.rmtree(runs)
             runs.mkdir()

@@ -34,7 +34,8 @@ def test_diff_prints_a_unified_diff_and_writes_nothing(repo):
     result = invoke("--diff", str(repo))
     assert result.exit_code == 0, result.output
     assert "--- a/" in result.stdout and "+++ b/" in result.stdout
-    assert "-from training.cnn_trainer import CNNTrainer\n+from pfdtrain.compat.cnn_trainer import CNNTrainer\n" in result.stdout
+    assert ("-from training.cnn_trainer import CNNTrainer\n"
+            "+from pfdtrain.compat.cnn_trainer import CNNTrainer\n") in result.stdout
     assert (repo / "scripts" / "train.py").read_text() == LEGACY
 
 
@@ -175,7 +176,8 @@ def test_prefilter_sends_only_import_shaped_files_to_the_parser(tmp_path, monkey
         (tmp_path / name).write_text(text)
     seen = []
     real = command.process_file
-    monkeypatch.setattr(command, "process_file", lambda path, opts, root=None: seen.append(Path(path).name) or real(path, opts, root))
+    monkeypatch.setattr(command, "process_file",
+                        lambda path, opts, root=None: seen.append(Path(path).name) or real(path, opts, root))
     assert invoke("--check", str(tmp_path)).exit_code == 1
     assert sorted(seen) == ["imports.py", "string.py"]
 
@@ -183,7 +185,8 @@ def test_prefilter_sends_only_import_shaped_files_to_the_parser(tmp_path, monkey
 def test_verbose_lists_every_rewritten_reference(tmp_path):
     (tmp_path / "a.py").write_text("from training.cnn_trainer import CNNTrainer\nX = 'training.losses.FocalLoss'\n")
     result = invoke("--check", "--verbose", str(tmp_path))
-    assert "a.py:1: rewritten training.cnn_trainer.CNNTrainer -> pfdtrain.compat.cnn_trainer.CNNTrainer" in result.stderr
+    assert ("a.py:1: rewritten training.cnn_trainer.CNNTrainer -> pfdtrain.compat.cnn_trainer.CNNTrainer"
+            in result.stderr)
     assert "a.py:2: rewritten training.losses.FocalLoss -> pfdtrain.compat.losses.FocalLoss" in result.stderr
 
 
@@ -213,7 +216,8 @@ def test_relative_parent_import_vendored_copies_and_the_legacy_package_in_one_ru
         "from . import models\nfrom pfdtrain import compat as training\n")
     assert (layered / "scripts/train.py").read_text() == (  # the default keeps the warning adapter
         "from pfdtrain.compat.optimizers import create_optimizer\nopt = create_optimizer(p, 'sgd')\n")
-    assert (layered / "milestones/m1/scripts/train.py").read_text() == "from training.optimizers import create_optimizer\n"
+    assert (layered / "milestones/m1/scripts/train.py").read_text() == (
+        "from training.optimizers import create_optimizer\n")
     assert (layered / "packages/core/training/mixed_precision.py").read_text() == "from .trainer import Trainer\n"
     err = result.stderr
     assert "resolves to the vendored copy milestones/m1/training" in err

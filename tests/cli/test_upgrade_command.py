@@ -29,7 +29,8 @@ REPO = {
     "packages/core/training/defaults.json": '{"lr": 0.5}\n',
     "app.py": "from packages.core.training.optimizers import get_lr\n",
     "check.py": ("import types\nimport app\nimport packages.core\n"
-                 "opt = types.SimpleNamespace(param_groups=[{'lr': 0.5}])\nassert app.get_lr(opt) == 0.5\nprint('ok')\n"),
+                 "opt = types.SimpleNamespace(param_groups=[{'lr': 0.5}])\n"
+                 "assert app.get_lr(opt) == 0.5\nprint('ok')\n"),
 }
 
 
@@ -65,7 +66,8 @@ def test_the_whole_journey_ends_with_the_legacy_package_moved_away_and_the_same_
 
 
 def test_when_the_tests_do_worse_the_legacy_package_is_put_back_and_the_exit_status_says_so(repo):
-    (repo / "check.py").write_text(REPO["check.py"] + "import json\njson.load(open('packages/core/training/defaults.json'))\n")
+    reads_config = "import json\njson.load(open('packages/core/training/defaults.json'))\n"
+    (repo / "check.py").write_text(REPO["check.py"] + reads_config)
     result = invoke(str(repo), "--test", f"{PY} check.py", "--remove-legacy")
     assert result.exit_code == 1, result.output
     assert (repo / "packages/core/training/defaults.json").is_file()  # put back

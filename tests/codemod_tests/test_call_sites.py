@@ -15,7 +15,7 @@ import torch
 from codemods import rewrite_source
 
 
-@pytest.mark.parametrize("call, compat, core", [
+@pytest.mark.parametrize(("call", "compat", "core"), [
     ("create_optimizer(params)",
      "create_optimizer(optimizer_type='adam', model_params=params)",
      "create_optimizer(name='adam', params=params)"),
@@ -65,7 +65,8 @@ def test_multi_line_call_keeps_its_layout_and_each_comment_stays_with_its_argume
 
 def test_new_factory_call_moves_to_core_with_renamed_keywords(rewrite):
     before = "from training.cnn_optimizer import create_optimizer\nopt = create_optimizer('adamw', params, lr=1e-3)\n"
-    assert rewrite(before) == "from pfdtrain.compat.cnn_optimizer import create_optimizer\nopt = create_optimizer('adamw', params, lr=1e-3)\n"
+    assert rewrite(before) == ("from pfdtrain.compat.cnn_optimizer import create_optimizer\n"
+                               "opt = create_optimizer('adamw', params, lr=1e-3)\n")
     assert rewrite(before, to_core=True) == (
         "from pfdtrain.optim import create_optimizer\nopt = create_optimizer(name='adamw', params=params, lr=1e-3)\n")
 
@@ -86,7 +87,8 @@ def test_uses_the_codemod_cannot_rewrite_keep_the_legacy_order_adapter(use, rewr
 
 
 def test_function_defined_before_the_module_level_import_is_rewritten_too(rewrite):
-    before = "def build(p):\n    return create_optimizer(p, 'sgd')\n\nfrom training.optimizers import create_optimizer\n"
+    before = ("def build(p):\n    return create_optimizer(p, 'sgd')\n\n"
+              "from training.optimizers import create_optimizer\n")
     assert "create_optimizer(optimizer_type='sgd', model_params=p)" in rewrite(before, replace_deprecated=True)
 
 
@@ -112,7 +114,8 @@ def _state(opt: torch.optim.Optimizer) -> tuple:
 
 @pytest.mark.parametrize("call", [
     "create_optimizer(params)", "create_optimizer(params, 'sgd', 0.1)",
-    "create_optimizer(params, 'AdamW', weight_decay=0.0)", "create_optimizer(params, optimizer_name='rmsprop', lr=0.01)",
+    "create_optimizer(params, 'AdamW', weight_decay=0.0)",
+    "create_optimizer(params, optimizer_name='rmsprop', lr=0.01)",
     "create_optimizer(params, 'sgd', momentum=0.5, nesterov=False)",
 ])
 def test_rewritten_calls_build_the_same_optimizer(call):

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 # ------------------------------------------------------------------------- relative imports
-@pytest.mark.parametrize("path, before, after", [
+@pytest.mark.parametrize(("path", "before", "after"), [
     ("packages/core/__init__.py",
      "from . import training\n",
      "from pfdtrain import compat as training\n"),
@@ -77,7 +77,7 @@ def test_the_parent_import_is_reported_as_the_package_itself(findings):
         "relative-import", "training", "pfdtrain.compat", "rewritten")
 
 
-@pytest.mark.parametrize("path, source", [
+@pytest.mark.parametrize(("path", "source"), [
     ("src/app/__init__.py", "from . import training\n"),  # not where the legacy package lives
     ("src/app/pipeline.py", "from .training import loop\nfrom ..training.data import x\n"),
     ("packages/core/__init__.py", "from . import models\nfrom .models import training\n"),
@@ -133,7 +133,8 @@ def repo(tmp_path: Path) -> Path:
         "packages/core/__init__.py": "from . import training\n",
         "packages/core/training/__init__.py": "__all__ = []\n",
         "packages/core/training/optimizers.py": "from training.cnn_optimizer import create_optimizer as _c\n",
-        "packages/core/evaluation/pinn_evaluator.py": "from training.physics_loss_functions import FrequencyConsistencyLoss\n",
+        "packages/core/evaluation/pinn_evaluator.py": (
+            "from training.physics_loss_functions import FrequencyConsistencyLoss\n"),
         "scripts/train_cnn.py": "from training.cnn_trainer import CNNTrainer\n",
         "milestones/milestone-2/training/__init__.py": "",
         "milestones/milestone-2/training/optimizers.py": "from training.losses import create_loss_function\n",
@@ -183,7 +184,8 @@ def test_files_inside_a_vendored_copy_are_left_too(repo, rewrite, findings):
 def test_a_module_missing_from_the_copy_is_named(repo, findings):
     rel = "milestones/milestone-2/training/mixed_precision.py"
     (f,) = findings((repo / rel).read_text(), path=str(repo / rel), root=str(repo))
-    assert f.legacy == "training.trainer.Trainer" and "the copy has no module trainer: this import works only while" in f.message
+    assert f.legacy == "training.trainer.Trainer"
+    assert "the copy has no module trainer: this import works only while" in f.message
 
 
 def test_the_legacy_package_in_an_ancestor_is_not_a_vendored_copy(repo, rewrite):
@@ -198,5 +200,6 @@ def test_include_vendored_rewrites_them_as_the_legacy_package(repo, rewrite, fin
     assert "from pfdtrain.compat.optimizers import create_optimizer\nimport pfdtrain.compat.losses as L\n" in after
     assert "PATCH = 'pfdtrain.compat.optimizers.create_optimizer'" in after
     assert all(f.vendored is None for f in found)
-    after, _ = _run(repo, "milestones/milestone-2/training/mixed_precision.py", rewrite, findings, include_vendored=True)
+    after, _ = _run(repo, "milestones/milestone-2/training/mixed_precision.py", rewrite, findings,
+                    include_vendored=True)
     assert after == "from pfdtrain.compat.trainer import Trainer\n"

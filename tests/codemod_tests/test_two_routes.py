@@ -38,7 +38,8 @@ def test_statement_route_equals_whole_module_route(source, opts):
 
 
 def test_a_split_import_uses_the_block_indentation_not_a_continuation_line():
-    source = (b"x = call(a,\n         b)\nfrom training.cnn_losses import (\n    FocalLoss,  # c\n    create_loss_function,\n)\n"
+    source = (b"x = call(a,\n         b)\nfrom training.cnn_losses import (\n    FocalLoss,  # c\n"
+              b"    create_loss_function,\n)\n"
               b"def f():\n  return 1\n")
     tree = ast.parse(source)
     analysis = analyse(tree, None)

@@ -29,7 +29,7 @@ def _imports(path: Path) -> set[str]:
 
 def test_scripts_import_only_legacy_paths_and_their_own_code():
     local = {p.stem for p in PROJECT.glob("*.py")} | {"bearing", "packages"}
-    allowed = {"training", "torch", "argparse", "logging", "math", "pathlib", "pytest", "os", "subprocess", "sys",
+    allowed = {"training", "torch", "argparse", "logging", "math", "pathlib", "pytest", "runpy", "sys",
                "warnings"} | local
     sources = sorted(PROJECT.rglob("*.py"))
     for path in sources:
@@ -51,7 +51,8 @@ def test_the_shapes_of_a_real_repository_are_there():
 def test_project_tests_pass_against_the_shims():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     env.pop("PFDTRAIN_DISABLE_SHIMS", None)
-    code = "import legacy_shims; legacy_shims.install(); import pytest, sys; sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider']))"
+    code = ("import legacy_shims; legacy_shims.install(); import pytest, sys; "
+            "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider']))")
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, env=env, capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]

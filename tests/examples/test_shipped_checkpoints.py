@@ -19,7 +19,8 @@ def _evaluate(rel: str, *extra: str) -> float:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)]), "OMP_NUM_THREADS": "1"}
     env.pop("PFDTRAIN_DISABLE_SHIMS", None)
     code = ("import legacy_shims, runpy, sys; legacy_shims.install(); sys.path.insert(0, '.'); "
-            f"sys.argv = ['evaluate.py', {rel!r}, *{list(extra)!r}]; runpy.run_path('evaluate.py', run_name='__main__')")
+            f"sys.argv = ['evaluate.py', {rel!r}, *{list(extra)!r}]; "
+            "runpy.run_path('evaluate.py', run_name='__main__')")
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, env=env, capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr

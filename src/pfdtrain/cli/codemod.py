@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from codemods._plan import Finding, Options
 
@@ -152,7 +152,10 @@ def replace_atomically(path: Path, data: bytes, expected: bytes | None = None) -
     target = Path(os.path.realpath(path))
     if expected is not None and target.read_bytes() != expected:
         raise ChangedOnDisk(f"{path} changed on disk while the codemod ran; not written")
-    atomic_write(target, lambda handle: handle.write(data))  # keeps the file's permissions
+    def write(handle: BinaryIO) -> None:
+        handle.write(data)
+
+    atomic_write(target, write)  # keeps the file's permissions
 
 def unified_diff(path: str, old: bytes, new: bytes) -> str:
     """A ``git apply``-able diff; decoded with the file's own encoding when it declares one."""
@@ -161,10 +164,7 @@ def unified_diff(path: str, old: bytes, new: bytes) -> str:
     new_text = new.decode(encoding, errors="surrogateescape")
     lines = difflib.unified_diff(old_text.splitlines(keepends=True), new_text.splitlines(keepends=True),
                                  f"a/{path}", f"b/{path}")
-    out = []
-    for line in lines:
-        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
-    return "".join(out)
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
 def _encoding(data: bytes) -> str:

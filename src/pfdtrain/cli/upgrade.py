@@ -108,7 +108,8 @@ def run_upgrade(root: Path, *, test: str | None = None, dry_run: bool = False, r
         console.rule("2. tests before the migration (drop-in shims available)")
         result.before = _run_tests(console, test, root, shims=True, timeout=timeout)
         if result.before.returncode is None:
-            result.aborted = f"the test command did not finish before the migration ({result.before.error}); nothing changed"
+            result.aborted = (f"the test command did not finish before the migration ({result.before.error}); "
+                              "nothing changed")
             console.print(f"[red]{escape(result.aborted)}[/]")
             result.seconds = time.monotonic() - started
             return result
@@ -300,11 +301,9 @@ def _verdict(result: UpgradeResult) -> str:
 
 def print_left_alone(console: Console, result: UpgradeResult) -> None:
     """What the run did not change, and why (vendored copies, names without a mapping, ...)."""
-    lines: list[str] = []
-    for item in result.vendored:
-        lines.append(f"{item['copy']}: a vendored copy of the package; {item['references']} reference(s) in "
-                     f"{', '.join(item['files'])} resolve to it and run its code, so they were left as written "
-                     "(`pfdtrain codemod --include-vendored` rewrites them to pfdtrain.compat)")
+    lines = [f"{item['copy']}: a vendored copy of the package; {item['references']} reference(s) in "
+             f"{', '.join(item['files'])} resolve to it and run its code, so they were left as written "
+             "(`pfdtrain codemod --include-vendored` rewrites them to pfdtrain.compat)" for item in result.vendored]
     lines += [f"{r.path}:{r.line}: {r.legacy}: {r.message}" for r in result.remaining]
     lines += [f"{name}: {error}" for name, error in result.codemod_failed]
     if result.checkpoints_skipped:
