@@ -105,6 +105,10 @@ def call_arg_kinds(call: ast.Call) -> list[tuple[str, str | None]]:
     return [(kind, keyword) for kind, keyword, _, _ in items]
 
 
+#: The parent of the legacy package in its ``packages.core.training`` spelling.
+PARENT = "packages.core"
+
+
 def _is_bare(name: str) -> bool:
     """Spelled ``training...`` (may be a vendored copy), not ``packages.core.training...``."""
     return name == PACKAGE or name.startswith(PACKAGE + ".")
@@ -224,6 +228,8 @@ def analyse(tree: ast.Module, path: str | None = None, opts: Options = DEFAULT, 
             resolved = relatives[id(node)] = ctx.relative(node)
             if resolved.module is not None:
                 from_modules[id(node)] = resolved.module
+        elif node.module == PARENT and any(alias.name == PACKAGE for alias in node.names):
+            relatives[id(node)] = _Relative(parent=True)  # from packages.core import training
         elif node.module and ctx.vendored_for(node.module) is None:
             from_modules[id(node)] = node.module
 
@@ -315,7 +321,7 @@ def analyse(tree: ast.Module, path: str | None = None, opts: Options = DEFAULT, 
                         explicit.setdefault(root_name, set()).add(mod)
             continue
         rel = relatives.get(id(node))
-        kind = "import" if rel is None else "relative-import"
+        kind = "relative-import" if node.level else "import"
         if rel is not None and rel.parent:
             result.relative[relative_key(node.level, node.module)] = None
             for alias in node.names:

@@ -195,10 +195,8 @@ class LegacyRewriter(cst.CSTTransformer):
             (dotted_name(a.name) or "", _asname(a)) for a in aliases
         ]
         outcomes: list[AliasOutcome] | None
-        if updated_node.relative:
-            key = relative_key(len(updated_node.relative), spelled)
-            if key not in self.relative:
-                return updated_node
+        key = relative_key(len(updated_node.relative), spelled)
+        if key in self.relative:  # a relative import of the package, or `from packages.core import training`
             module = "." * key[0] + key[1]  # the statement as written, for names that stay
             legacy = self.relative[key]
             if legacy is None:  # from . import training: the package itself
@@ -207,6 +205,8 @@ class LegacyRewriter(cst.CSTTransformer):
                             for name, asname in pairs]
             else:
                 outcomes = plan_from_import(legacy, pairs, self.opts, self.calls_ok)
+        elif updated_node.relative:
+            return updated_node
         else:
             if spelled is None or (self.vendored is not None and _is_bare(spelled)):
                 return updated_node

@@ -62,6 +62,10 @@ ROOT = Path(__file__).resolve().parents[2]
      "from .training.cnn_losses import (\n    FocalLoss,  # tuned\n    create_loss_function,\n)\n",
      "from pfdtrain.compat.cnn_losses import (\n    FocalLoss,  # tuned\n)\n"
      "from .training.cnn_losses import create_loss_function\n"),
+    # the absolute spelling of the parent form
+    ("scripts/report.py",
+     "from packages.core import models, training as core_training\n",
+     "from packages.core import models\nfrom pfdtrain import compat as core_training\n"),
     # the deprecated function keeps its warning adapter, as in the absolute form
     ("packages/core/pipeline.py",
      "from .training.optimizers import create_optimizer\nopt = create_optimizer(p, 'sgd')\n",
