@@ -112,7 +112,8 @@ def run_{name}(model, loader, optimizer, epochs: int = {e}, log_every: int = {le
 _WORD_SNIPPETS = [
     "\n# training data lives in {w1}/ next to the {w2} files\n",
     "\n\ndef is_{w1}_mode(model):\n    return bool(model.training)\n",
-    "\n\ndef {w1}_loss_curve(training_loss, validation_loss):\n    return [a - b for a, b in zip(training_loss, validation_loss)]\n",
+    "\n\ndef {w1}_loss_curve(training_loss, validation_loss):\n"
+    "    return [a - b for a, b in zip(training_loss, validation_loss)]\n",
     '\n\nLOG_FILE = "training.log"\n',
     '\n\ndef describe_{w1}():\n    """Explain the training schedule used for {w2} runs."""\n    return "training"\n',
     "\n\nTRAINING_EPOCHS = {e}  # training length\n",
@@ -136,7 +137,8 @@ _LEGACY_USES = [
     "\n\ndef score(logits, y):\n    return metrics.compute_accuracy(logits, y)\n",
     "\n\ndef physics():\n    return plf.PhysicalConstraintLoss(), plf.TemporalSmoothnessLoss()\n",
     "\n\ndef schedule(opt):\n    return training.cnn_schedulers.create_step_scheduler(opt, step_size=5)\n",
-    "\n\ndef legacy_optimizer(model):\n    opt = create_optimizer(model.parameters(), 'sgd', lr=0.1)\n    return opt, get_lr(opt)\n",
+    "\n\ndef legacy_optimizer(model):\n    opt = create_optimizer(model.parameters(), 'sgd', lr=0.1)\n"
+    "    return opt, get_lr(opt)\n",
     "\n\ndef stopper():\n    return EarlyStopping(patience=3)\n",
 ]
 
@@ -163,7 +165,8 @@ def make_file(rng: random.Random, index: int, kind: str) -> str:
             parts.append(_FUNCTION.format(name=f"{rng.choice(_WORDS)}_{b}_{index}", a=rng.choice(_WORDS),
                                           b=rng.choice(_WORDS) + "_ref", mod=rng.randint(2, 7),
                                           offset=rng.randint(0, 9), limit=rng.randint(10, 90), **{
-                                              k: v for k, v in words().items() if k in ("w1", "w2", "w3", "i", "scale")}))
+                                              k: v for k, v in words().items()
+                                              if k in ("w1", "w2", "w3", "i", "scale")}))
         elif choice < 0.8:
             parts.append(_CLASS.format(name=f"{rng.choice(_WORDS).title()}Net{b}x{index}", c=rng.randint(1, 4),
                                        h=rng.choice([16, 32, 64]), k=rng.choice([3, 5, 7]), p=rng.randint(1, 3),

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from pathlib import PurePath
 
+from codemods._layout import LEGACY, PACKAGE, VENDORED, layout_for
 from codemods._plan import (
+    DEFAULT,
     DOUBLE_STAR,
     IMPORT_CALLS,
     KEYWORD,
@@ -25,11 +26,13 @@ from codemods._plan import (
     STAR,
     UNMAPPED,
     Finding,
+    Options,
     bind,
     call_map_candidates,
     compat_module,
     is_legacy_module,
     plan_from_import,
+    plan_package_alias,
     plan_string,
     resolve,
     split_module,
@@ -54,10 +57,31 @@ class Analysis:
     missing_modules: dict[str, tuple[str, ...]] = field(default_factory=dict)
     #: Lines where the rewrite changes text (the top-level statements holding them are rewritten).
     edit_lines: set[int] = field(default_factory=set)
+    #: Relative ``from`` statements that name the legacy package, by (dots, module as written): the
+    #: canonical legacy module they import from, or None when their ``training`` aliases are the
+    #: package itself (``from . import training`` in its parent).
+    relative: dict[tuple[int, str], str | None] = field(default_factory=dict)
+    #: The legacy package folder this file is part of (then nothing in it is rewritten).
+    legacy_package: str | None = None
+    #: The vendored copy that ``training...`` imports of this file resolve to (left as written).
+    vendored: str | None = None
+    #: The options the analysis was made for (the rewrite follows them).
+    opts: Options = DEFAULT
 
     @property
     def changes(self) -> bool:
         return bool(self.edit_lines)
+
+
+def _vendored_name(module: str, name: str) -> str | None:
+    """The legacy-looking name a relative import into a vendored copy names, or None when it does not
+    look like the legacy package (``from .utils import helper``)."""
+    parts = module.split(".")
+    if len(parts) >= 2 and is_legacy_module(parts[1]):
+        return ".".join([*parts[:2], name])
+    if len(parts) == 1 and is_legacy_module(name):
+        return f"{module}.{name}"
+    return None
 
 
 def _dotted(node: ast.AST) -> str | None:
@@ -73,85 +97,159 @@ def _dotted(node: ast.AST) -> str | None:
 
 def call_arg_kinds(call: ast.Call) -> list[tuple[str, str | None]]:
     """Arguments of a call in source order as ``(kind, keyword)``."""
-    items = []
-    for arg in call.args:
-        items.append(((STAR if isinstance(arg, ast.Starred) else POSITIONAL), None, arg.lineno, arg.col_offset))
-    for kw in call.keywords:
-        items.append(((DOUBLE_STAR if kw.arg is None else KEYWORD), kw.arg, kw.lineno, kw.col_offset))
+    items: list[tuple[str, str | None, int, int]] = [
+        ((STAR if isinstance(arg, ast.Starred) else POSITIONAL), None, arg.lineno, arg.col_offset) for arg in call.args]
+    items.extend(((DOUBLE_STAR if kw.arg is None else KEYWORD), kw.arg, kw.lineno, kw.col_offset)
+                 for kw in call.keywords)
     items.sort(key=lambda item: (item[2], item[3]))
     return [(kind, keyword) for kind, keyword, _, _ in items]
 
 
-def relative_target(path: str | None, level: int, module: str | None) -> str | None:
-    """The dotted folder path a relative import reaches, from the file's own folders (best effort)."""
-    if path is None:
-        return None
-    folders = list(PurePath(path).parts[:-1])
-    if level - 1 > len(folders):
-        return None
-    base = folders[: len(folders) - (level - 1)]
-    return ".".join([*base, *(module.split(".") if module else [])])
+#: The parent of the legacy package in its ``packages.core.training`` spelling.
+PARENT = "packages.core"
 
 
-def _relative_is_legacy(path: str | None, node: ast.ImportFrom) -> str | None:
-    """The legacy module a relative import reaches inside a vendored ``training`` folder, or None."""
-    reached = relative_target(path, node.level, node.module)
-    if reached is None:
-        return None
-    parts = reached.split(".")
-    candidates = [parts + [alias.name] for alias in node.names] + [parts]
-    for candidate in candidates:
-        for i, part in enumerate(candidate):
-            if part == "training" and (i + 1 == len(candidate) or is_legacy_module(candidate[i + 1])):
-                tail = candidate[i + 1: i + 2]
-                return ".".join(["training", *tail])
-    return None
+def _is_bare(name: str) -> bool:
+    """Spelled ``training...`` (may be a vendored copy), not ``packages.core.training...``."""
+    return name == PACKAGE or name.startswith(PACKAGE + ".")
 
 
-def analyse(tree: ast.Module, path: str | None = None, to_core: bool = False) -> Analysis:
-    """Every legacy reference of a parsed file, and the facts the rewrite needs (see module doc)."""
-    imports: list[ast.AST] = []
+@dataclass(frozen=True)
+class _Relative:
+    """What one relative ``from`` statement names: ``module`` (canonical legacy module) when the
+    module itself lies in a legacy package that is rewritten, ``parent`` when its ``training``
+    aliases are that package, and ``vendored`` (the copy) when it reaches a copy left alone."""
+
+    module: str | None = None
+    parent: bool = False
+    vendored: str | None = None
+    vendored_module: str | None = None
+
+
+class _Context:
+    """Where this file sits in its repository (see :mod:`codemods._layout`)."""
+
+    def __init__(self, path: str | None, opts: Options, root: str | None) -> None:
+        self.opts = opts
+        self.layout = layout_for(root)
+        self.parts = None if path is None else self.layout.parts(path)
+        self.legacy_package: str | None = None
+        self.vendored: str | None = None  # the copy bare `training` imports resolve to, when left alone
+        if self.parts is None:
+            return
+        inside = self.layout.package_of(self.parts)
+        if inside is not None and inside.kind == LEGACY:
+            self.legacy_package = inside.folder
+            return
+        reach = self.layout.bare_import(self.parts)
+        if reach.kind == VENDORED and not opts.include_vendored:
+            self.vendored = reach.folder
+
+    def vendored_for(self, spelled: str) -> str | None:
+        return self.vendored if _is_bare(spelled) else None
+
+    def relative(self, node: ast.ImportFrom) -> _Relative:
+        if self.parts is None:
+            return _Relative()
+        reach = self.layout.relative_import(self.parts, node.level, node.module, None)
+        if reach is not None:
+            if reach.kind == LEGACY or self.opts.include_vendored:
+                return _Relative(module=reach.module)
+            return _Relative(vendored=reach.folder, vendored_module=reach.module)
+        if any(alias.name == PACKAGE for alias in node.names):
+            reach = self.layout.relative_import(self.parts, node.level, node.module, PACKAGE)
+            if reach is not None:
+                if reach.kind == LEGACY or self.opts.include_vendored:
+                    return _Relative(parent=True)
+                return _Relative(vendored=reach.folder, vendored_module=PACKAGE)
+        return _Relative()
+
+    def vendored_message(self, folder: str, module: str | None) -> str:
+        text = f"resolves to the vendored copy {folder}: left as written (--include-vendored rewrites it)"
+        root = self.layout.root
+        mod = module.split(".")[1] if module and "." in module else None
+        if root is not None and mod is not None:
+            here = root.joinpath(*folder.split("/"))
+            if not (here / f"{mod}.py").exists() and not (here / mod).is_dir():
+                text += (f"; the copy has no module {mod}: this import works only while another `training` "
+                         "package (the legacy one) comes first on sys.path, so check it by hand")
+        return text
+
+
+def relative_key(level: int, module: str | None) -> tuple[int, str]:
+    """How the rewrite finds a relative statement's plan again: its dots and module as written."""
+    return level, module or ""
+
+
+def analyse(tree: ast.Module, path: str | None = None, opts: Options = DEFAULT, root: str | None = None) -> Analysis:
+    """Every legacy reference of a parsed file, and the facts the rewrite needs (see module doc).
+
+    ``root``: the repository root being rewritten (decides vendored copies and where relative
+    imports lead); None: judged from ``path`` alone, nothing looked up on disk."""
+    result = Analysis(opts=opts)
+    ctx = _Context(path, opts, root)
+    result.vendored = ctx.vendored
+    if ctx.legacy_package is not None:
+        result.legacy_package = ctx.legacy_package
+        return result
+    imports: list[ast.Import | ast.ImportFrom] = []
     calls: list[ast.Call] = []
     names: list[ast.Name] = []
     attributes: list[ast.Attribute] = []
     strings: list[ast.Constant] = []
     defs: list[str] = []
     for node in ast.walk(tree):
-        kind = type(node)
-        if kind is ast.Name:
-            names.append(node)  # type: ignore[arg-type]
-        elif kind is ast.Attribute:
-            attributes.append(node)  # type: ignore[arg-type]
-        elif kind is ast.Call:
-            calls.append(node)  # type: ignore[arg-type]
-        elif kind is ast.Constant:
-            if type(node.value) is str and "training." in node.value:  # type: ignore[attr-defined]
-                strings.append(node)  # type: ignore[arg-type]
-        elif kind is ast.Import or kind is ast.ImportFrom:
+        if isinstance(node, ast.Name):
+            names.append(node)
+        elif isinstance(node, ast.Attribute):
+            attributes.append(node)
+        elif isinstance(node, ast.Call):
+            calls.append(node)
+        elif isinstance(node, ast.Constant):
+            if isinstance(node.value, str) and "training." in node.value:
+                strings.append(node)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
             imports.append(node)
-        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
-            defs.append(node.name)  # type: ignore[attr-defined]
-        elif kind is ast.arg:
-            defs.append(node.arg)  # type: ignore[attr-defined]
-    imports.sort(key=lambda n: (n.lineno, n.col_offset))  # type: ignore[attr-defined]
-    result = Analysis()
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defs.append(node.name)
+        elif isinstance(node, ast.arg):
+            defs.append(node.arg)
+    imports.sort(key=lambda n: (n.lineno, n.col_offset))
     if not imports and not strings:
         return result
+
+    # 0. Where each relative import leads; the absolute legacy module of each from-import.
+    relatives: dict[int, _Relative] = {}
+    from_modules: dict[int, str] = {}  # id(node) -> canonical-or-spelled absolute module, when legacy
+    for node in imports:
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            resolved = relatives[id(node)] = ctx.relative(node)
+            if resolved.module is not None:
+                from_modules[id(node)] = resolved.module
+        elif node.module == PARENT and any(alias.name == PACKAGE for alias in node.names):
+            relatives[id(node)] = _Relative(parent=True)  # from packages.core import training
+        elif node.module and ctx.vendored_for(node.module) is None:
+            from_modules[id(node)] = node.module
 
     # 1. Which from-imported local names would need their calls rewritten?
     candidates: dict[str, CallMap] = {}
     entries: dict[str, LegacyName] = {}
     for node in imports:
-        if isinstance(node, ast.ImportFrom) and not node.level and node.module:
-            split = split_module(node.module)
-            if split is None or split[1] is None:
-                continue
-            for alias in node.names:
-                entry = by_legacy(f"{split[0]}.{alias.name}")
-                call_map = None if entry is None else call_map_candidates(entry, to_core)
-                if call_map is not None:
-                    candidates[alias.asname or alias.name] = call_map
-                    entries[alias.asname or alias.name] = entry  # type: ignore[assignment]
+        module = from_modules.get(id(node))
+        if module is None:
+            continue
+        split = split_module(module)
+        if split is None or split[1] is None:
+            continue
+        assert isinstance(node, ast.ImportFrom)
+        for alias in node.names:
+            entry = by_legacy(f"{split[0]}.{alias.name}")
+            call_map = None if entry is None else call_map_candidates(entry, opts)
+            if entry is not None and call_map is not None:
+                candidates[alias.asname or alias.name] = call_map
+                entries[alias.asname or alias.name] = entry
     calls_ok: set[str] = set()
     if candidates:
         good_calls: dict[str, int] = dict.fromkeys(candidates, 0)
@@ -164,39 +262,45 @@ def analyse(tree: ast.Module, path: str | None = None, to_core: bool = False) ->
                 else:
                     good_calls[func.id] += 1
         uses: dict[str, int] = dict.fromkeys(candidates, 0)
-        for name in names:
-            if name.id in uses:
-                if not isinstance(name.ctx, ast.Load):
-                    bad.add(name.id)
-                uses[name.id] += 1
+        for use in names:
+            if use.id in uses:
+                if not isinstance(use.ctx, ast.Load):
+                    bad.add(use.id)
+                uses[use.id] += 1
         calls_ok = {n for n in candidates if n not in bad and uses[n] == good_calls[n]}
     result.calls_ok = frozenset(calls_ok)
-    for name in calls_ok:
-        call_map = resolve(entries[name], to_core, True).call
+    for local in calls_ok:
+        call_map = resolve(entries[local], opts, True).call
         if call_map is not None:
-            result.call_maps[name] = call_map
+            result.call_maps[local] = call_map
     frozen_ok = result.calls_ok
 
     # 2. Imports.
-    module_aliases: dict[str, str] = {}  # local name -> canonical legacy module (import x as L / from training import x)
+    # local name -> canonical legacy module (import x as L / from training import x)
+    module_aliases: dict[str, str] = {}
+    lazy_locals: set[str] = set()  # bound to pfdtrain.compat itself: its modules load on attribute access
     explicit: dict[str, set[str]] = {}  # root -> legacy modules imported by plain `import <prefix>.<mod>`
     add = result.findings.append
     for node in imports:
-        line = node.lineno  # type: ignore[attr-defined]
+        line = node.lineno
         if isinstance(node, ast.Import):
             for alias in node.names:
                 split = split_module(alias.name)
                 if split is None:
                     continue
                 canon, mod = split
+                copy = ctx.vendored_for(alias.name)
+                if copy is not None:
+                    add(Finding(line, "import", canon, None, LEFT, ctx.vendored_message(copy, canon), vendored=copy))
+                    continue
                 if canon == "training":
                     if alias.asname:
                         add(Finding(line, "import", canon, COMPAT_PACKAGE, REWRITTEN))
                         module_aliases[alias.asname] = canon
                     else:
-                        root = alias.name.split(".")[0]
-                        result.roots[root] = alias.name
-                        explicit.setdefault(root, set())
+                        root_name = alias.name.split(".")[0]
+                        result.roots[root_name] = alias.name
+                        explicit.setdefault(root_name, set())
                         add(Finding(line, "import", canon, COMPAT_PACKAGE, REWRITTEN,
                                     "the package itself: replaced by the compat modules its attribute uses need"))
                     result.edit_lines.add(line)
@@ -204,7 +308,7 @@ def analyse(tree: ast.Module, path: str | None = None, to_core: bool = False) ->
                     add(Finding(line, "import", canon, None, UNMAPPED, unmapped_message(canon, module=True)))
                 else:
                     message = ""
-                    if to_core:
+                    if opts.to_core:
                         message = (f"module import stays on {compat_module(mod)}: its names move to different core "
                                    "modules; import the names you use to let --to-core move them")
                     add(Finding(line, "import", canon, compat_module(mod), REWRITTEN, message))
@@ -212,26 +316,52 @@ def analyse(tree: ast.Module, path: str | None = None, to_core: bool = False) ->
                     if alias.asname:
                         module_aliases[alias.asname] = canon
                     else:
-                        root = alias.name.split(".")[0]
-                        result.roots[root] = alias.name[: -len(mod) - 1]
-                        explicit.setdefault(root, set()).add(mod)
+                        root_name = alias.name.split(".")[0]
+                        result.roots[root_name] = alias.name[: -len(mod) - 1]
+                        explicit.setdefault(root_name, set()).add(mod)
             continue
-        assert isinstance(node, ast.ImportFrom)
-        if node.level:
-            legacy = _relative_is_legacy(path, node)
-            if legacy is not None:
-                dots = "." * node.level + (node.module or "")
-                add(Finding(line, "relative-import", legacy, None, LEFT,
-                            f"relative import `from {dots} import ...` inside a copy of the legacy package: "
-                            "left as written (it imports the copy, not the legacy package)"))
+        rel = relatives.get(id(node))
+        kind = "relative-import" if node.level else "import"
+        if rel is not None and rel.parent:
+            result.relative[relative_key(node.level, node.module)] = None
+            for alias in node.names:
+                if alias.name != PACKAGE:
+                    continue
+                outcome = plan_package_alias(alias.asname)
+                add(Finding(line, kind, "training", COMPAT_PACKAGE, REWRITTEN,
+                            "the legacy package itself: bound to pfdtrain.compat (its modules load as attributes)"))
+                result.edit_lines.add(line)
+                module_aliases[outcome.asname or PACKAGE] = "training"
+                lazy_locals.add(outcome.asname or PACKAGE)
             continue
-        if not node.module:
+        if rel is not None and rel.vendored is not None:
+            dots = "." * node.level + (node.module or "")
+            for alias in node.names:
+                legacy = _vendored_name(rel.vendored_module or PACKAGE, alias.name)
+                if legacy is not None:
+                    add(Finding(line, kind, legacy, None, LEFT,
+                                f"`from {dots} import {alias.name}` " + ctx.vendored_message(rel.vendored, legacy),
+                                vendored=rel.vendored))
             continue
-        outcomes = plan_from_import(node.module, [(a.name, a.asname) for a in node.names], to_core, frozen_ok)
+        if node.module and rel is None:
+            copy = ctx.vendored_for(node.module)
+            if copy is not None:
+                canon = canonical(node.module)
+                for alias in node.names:
+                    named = canon if alias.name == "*" else f"{canon}.{alias.name}"
+                    add(Finding(line, kind, named, None, LEFT, ctx.vendored_message(copy, canon), vendored=copy))
+                continue
+        module = from_modules.get(id(node))
+        if module is None:
+            continue
+        if rel is not None:
+            result.relative[relative_key(node.level, node.module)] = module
+        outcomes = plan_from_import(module, [(a.name, a.asname) for a in node.names], opts, frozen_ok)
         if outcomes is None:
             continue
-        for alias, outcome in zip(node.names, outcomes):
-            add(Finding(line, outcome.kind, outcome.legacy, outcome.target, outcome.status, outcome.message))
+        for alias, outcome in zip(node.names, outcomes, strict=True):
+            add(Finding(line, kind if rel is not None else outcome.kind, outcome.legacy, outcome.target,
+                        outcome.status, outcome.message, outcome.behaviour_change))
             if outcome.status == REWRITTEN:
                 result.edit_lines.add(line)
                 if outcome.module == COMPAT_PACKAGE:  # from training import cnn_losses [as L]
@@ -268,7 +398,8 @@ def analyse(tree: ast.Module, path: str | None = None, to_core: bool = False) ->
                 module = canonical(prefix) + "." + tail[0]
                 rest = tail[1:]
                 if not is_legacy_module(tail[0]):
-                    add(Finding(node.lineno, "attribute", module, None, UNMAPPED, unmapped_message(module, module=True)))
+                    add(Finding(node.lineno, "attribute", module, None, UNMAPPED,
+                                unmapped_message(module, module=True)))
                     continue
                 used.setdefault(inner.id, {})[tail[0]] = None
                 result.edit_lines.add(node.lineno)  # the module prefix is rewritten, whatever follows
@@ -292,7 +423,7 @@ def analyse(tree: ast.Module, path: str | None = None, to_core: bool = False) ->
                             unmapped_message(f"{module}.{rest[0]}")))
                 continue
             message = ""
-            if to_core:
+            if opts.to_core:
                 message = "used through the module: stays on the compat module (import the name to move it)"
             if entry.compat_call is not None:
                 message = (message + "; " if message else "") + (
@@ -300,6 +431,8 @@ def analyse(tree: ast.Module, path: str | None = None, to_core: bool = False) ->
             add(Finding(node.lineno, "attribute", entry.legacy, ".".join([entry.compat, *rest[1:]]),
                         REWRITTEN, message))
         for local, mods in used.items():
+            if local in lazy_locals:
+                continue
             if local in result.roots or module_aliases.get(local) == "training":
                 missing = tuple(m for m in mods if m not in explicit.get(local, set()))
                 if missing:
@@ -308,20 +441,26 @@ def analyse(tree: ast.Module, path: str | None = None, to_core: bool = False) ->
     # 4. Strings and call sites.
     import_args: set[int] = set()
     for call in calls:
-        func = _dotted(call.func)
-        if func in IMPORT_CALLS and call.args and isinstance(call.args[0], ast.Constant):
+        called = _dotted(call.func)
+        if called in IMPORT_CALLS and call.args and isinstance(call.args[0], ast.Constant):
             import_args.add(id(call.args[0]))
         if frozen_ok and isinstance(call.func, ast.Name) and call.func.id in frozen_ok:
             entry = entries[call.func.id]
-            target = resolve(entry, to_core, True)
+            target = resolve(entry, opts, True)
             add(Finding(call.lineno, "call", entry.legacy, target.dotted, REWRITTEN,
-                        f"arguments passed by keyword in the order of {target.dotted}"))
+                        f"arguments passed by keyword in the order of {target.dotted}", target.behaviour_change))
             result.edit_lines.add(call.lineno)
     for node in strings:
-        planned = plan_string(node.value, id(node) in import_args, to_core)
+        value = node.value
+        assert isinstance(value, str)
+        planned = plan_string(value, id(node) in import_args, opts)
         if planned is None:
             continue
         new, legacy, status, message = planned
+        copy = ctx.vendored_for(value)
+        if copy is not None:
+            add(Finding(node.lineno, "string", legacy, None, LEFT, ctx.vendored_message(copy, legacy), vendored=copy))
+            continue
         add(Finding(node.lineno, "string", legacy, new, status, message))
         if new is not None:
             result.edit_lines.add(node.lineno)

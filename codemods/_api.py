@@ -8,7 +8,7 @@ import warnings
 from dataclasses import dataclass, field
 
 from codemods._analysis import Analysis, analyse
-from codemods._plan import Finding
+from codemods._plan import Finding, Options
 
 
 @dataclass
@@ -19,6 +19,8 @@ class FileResult:
     new_source: bytes | None = None
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None
+    #: The legacy package folder the file is part of (left as written), else None.
+    legacy_package: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -42,13 +44,26 @@ def _parse(source: bytes, path: str | None) -> ast.Module:
         return ast.parse(source, filename=path or "<unknown>")
 
 
-def analyse_source(source: bytes, path: str | None = None, to_core: bool = False) -> Analysis:
-    """Parse with ``ast`` (raises SyntaxError/ValueError for a bad file) and analyse."""
-    return analyse(_parse(source, path), path, to_core)
+def options(to_core: bool = False, replace_deprecated: bool = False, include_vendored: bool = False) -> Options:
+    return Options(to_core=to_core, replace_deprecated=replace_deprecated, include_vendored=include_vendored)
 
 
-def rewrite_source(source: bytes, path: str | None = None, to_core: bool = False) -> FileResult:
-    """Rewrite one file's bytes; bad input never raises (the error is in the result).
+def analyse_source(source: bytes, path: str | None = None, to_core: bool = False, *,
+                   replace_deprecated: bool = False, include_vendored: bool = False,
+                   root: str | None = None) -> Analysis:
+    """Parse with ``ast`` (raises SyntaxError/ValueError for a bad file) and analyse.
+
+    ``root``: the repository root being rewritten; it decides which ``training`` folders are
+    vendored copies and where relative imports lead (see :mod:`codemods._layout`)."""
+    opts = options(to_core, replace_deprecated, include_vendored)
+    return analyse(_parse(source, path), path, opts, root)
+
+
+def rewrite_source(source: bytes, path: str | None = None, to_core: bool = False, *,
+                   replace_deprecated: bool = False, include_vendored: bool = False,
+                   root: str | None = None) -> FileResult:
+    """Rewrite one file's bytes; bad input never raises (the error is in the result). Options as
+    :class:`codemods._plan.Options`; ``root`` as in :func:`analyse_source`.
 
     Only the top-level statements that hold a change are handed to libcst (each parsed, rewritten
     and printed on its own, then put back between the untouched bytes around it), so the cost of
@@ -56,16 +71,16 @@ def rewrite_source(source: bytes, path: str | None = None, to_core: bool = False
     """
     try:
         tree = _parse(source, path)
-        analysis = analyse(tree, path, to_core)
+        analysis = analyse(tree, path, options(to_core, replace_deprecated, include_vendored), root)
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         return FileResult(path, error=parse_error(exc))
-    result = FileResult(path, findings=analysis.findings)
+    result = FileResult(path, findings=analysis.findings, legacy_package=analysis.legacy_package)
     if not analysis.changes:
         return result
     from codemods._rewrite import rewrite_statements
 
     try:
-        new = rewrite_statements(source, tree, analysis, to_core)
+        new = rewrite_statements(source, tree, analysis)
     except Exception as exc:  # libcst.ParserSyntaxError, or an encoding libcst cannot handle
         result.error = parse_error(exc)
         return result

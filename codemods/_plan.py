@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from pfdtrain.legacy_map import (
     COMPAT_PACKAGE,
@@ -33,7 +34,27 @@ IMPORT_CALLS = frozenset({"import_module", "importlib.import_module", "__import_
 # Statuses of a finding.
 REWRITTEN = "rewritten"  # the reference now points at `target`
 UNMAPPED = "unmapped"  # no mapping: left as written, listed for a human (never guessed)
-LEFT = "left"  # deliberately left as written (relative import, module-name string, ...)
+LEFT = "left"  # deliberately left as written (vendored copy, module-name string, ...)
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a run may change. The default changes no behaviour: every name goes to its
+    legacy-behaviour adapter, warnings included. ``replace_deprecated`` rewrites calls of deprecated
+    legacy functions into their replacement (the deprecation warning goes away); ``to_core`` moves
+    names to the core API where the table allows it (implies ``replace_deprecated``);
+    ``include_vendored`` also rewrites imports that resolve to a vendored copy of the package."""
+
+    to_core: bool = False
+    replace_deprecated: bool = False
+    include_vendored: bool = False
+
+    @property
+    def rewrite_calls(self) -> bool:
+        return self.to_core or self.replace_deprecated
+
+
+DEFAULT = Options()
 
 
 @dataclass(frozen=True)
@@ -46,39 +67,55 @@ class Finding:
     target: str | None
     status: str  # rewritten | unmapped | left
     message: str = ""
+    #: Why the rewrite changes what the code does (opt-in rewrites only); "" when it does not.
+    behaviour_change: str = ""
+    #: The vendored copy (``milestones/milestone-2/training``) the reference resolves to, if any.
+    vendored: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {"line": self.line, "kind": self.kind, "legacy": self.legacy, "target": self.target,
-                "status": self.status, "message": self.message}
+                "status": self.status, "message": self.message, "behaviour_change": self.behaviour_change,
+                "vendored": self.vendored}
 
 
 @dataclass(frozen=True)
 class Target:
-    """Where one legacy name goes: ``dotted`` target, the call rewrite it needs, and why compat
-    was kept when ``--to-core`` asked for the core (None otherwise)."""
+    """Where one legacy name goes: ``dotted`` target, the call rewrite it needs, why compat was
+    kept when ``--to-core`` asked for the core (None otherwise), and what changes in behaviour."""
 
     dotted: str
     call: CallMap | None
     why_compat: str | None = None
+    behaviour_change: str = ""
 
 
-def call_map_candidates(entry: LegacyName, to_core: bool) -> CallMap | None:
+def call_map_candidates(entry: LegacyName, opts: Options) -> CallMap | None:
     """The call map a name needs if every use is a rewritable call (None: no call rewrite applies)."""
-    if to_core:
+    if opts.to_core:
         core = entry.core_call_map
         if core is not None and not core.unchanged:
             return core
-    return entry.compat_call
+    return entry.compat_call if opts.rewrite_calls else None
 
 
-def resolve(entry: LegacyName, to_core: bool, calls_ok: bool) -> Target:
+def _deprecated_note(entry: LegacyName, compat: CallMap) -> str:
+    replacement = compat.target or entry.compat
+    return (f"deprecated legacy function: kept on {entry.compat}, which warns like the legacy one; "
+            f"--replace-deprecated rewrites its calls to {replacement} (the warning goes away)")
+
+
+def resolve(entry: LegacyName, opts: Options, calls_ok: bool) -> Target:
     """The target of one table entry. ``calls_ok``: every use in the file is a call the codemod can
     rewrite with the entry's call map (needed when the target takes other arguments)."""
     why = None
-    if to_core:
+    if opts.to_core:
         core = entry.core_call_map
         if core is not None and (core.unchanged or calls_ok):
-            return Target(core.target or entry.new, None if core.unchanged else core)  # type: ignore[arg-type]
+            target = core.target or entry.new
+            assert target is not None  # core_call_map is None for removed names
+            change = "" if entry.status == "same" else (
+                f"moved to the core API {target}: {entry.note or 'results may differ from the legacy adapter'}")
+            return Target(target, None if core.unchanged else core, None, change)
         if entry.new is None:
             why = "no core replacement (removed)"
         elif core is None:
@@ -87,8 +124,12 @@ def resolve(entry: LegacyName, to_core: bool, calls_ok: bool) -> Target:
             why = "not every use is a call the codemod can rewrite"
     compat = entry.compat_call
     if compat is not None:
+        if not opts.rewrite_calls:
+            return Target(entry.compat, None, _deprecated_note(entry, compat))
+        replacement = compat.target or entry.compat
         if calls_ok:
-            return Target(compat.target or entry.compat, compat, why)
+            return Target(replacement, compat, why,
+                          f"deprecated call replaced by {replacement}: its DeprecationWarning is no longer issued")
         why = (f"not every use is a call the codemod can rewrite, so it stays on {entry.compat} "
                "(legacy argument order)")
     return Target(entry.compat, None, why)
@@ -147,9 +188,10 @@ class AliasOutcome:
     status: str
     message: str
     call: CallMap | None = None  # calls of the local name are rewritten with this map
+    behaviour_change: str = ""
 
 
-def plan_from_import(module: str, names: Sequence[tuple[str, str | None]], to_core: bool,
+def plan_from_import(module: str, names: Sequence[tuple[str, str | None]], opts: Options,
                      calls_ok: frozenset[str] = frozenset()) -> list[AliasOutcome] | None:
     """Outcomes for ``from <module> import <names>`` (absolute), or None when the module is not legacy.
 
@@ -169,12 +211,12 @@ def plan_from_import(module: str, names: Sequence[tuple[str, str | None]], to_co
                                         "star import of the legacy package, which exported nothing (__all__ = []); "
                                         "left as written"))
             elif name in _MODULES:
-                target = compat_module(name)
+                module_target = compat_module(name)
                 message = ""
-                if to_core:
-                    message = (f"module import stays on {target}: its names move to different core modules; "
+                if opts.to_core:
+                    message = (f"module import stays on {module_target}: its names move to different core modules; "
                                "import the names you use to let --to-core move them")
-                out.append(AliasOutcome(COMPAT_PACKAGE, name, asname, "import", f"training.{name}", target,
+                out.append(AliasOutcome(COMPAT_PACKAGE, name, asname, "import", f"training.{name}", module_target,
                                         REWRITTEN, message))
             else:
                 dotted = f"training.{name}"
@@ -186,9 +228,9 @@ def plan_from_import(module: str, names: Sequence[tuple[str, str | None]], to_co
                                     unmapped_message(canon, module=True)))
             continue
         if name == "*":
-            target = compat_module(mod)
-            out.append(AliasOutcome(target, "*", None, "star-import", canon, target, REWRITTEN,
-                                    f"star import: now from {target}, which defines the legacy public names "
+            star_target = compat_module(mod)
+            out.append(AliasOutcome(star_target, "*", None, "star-import", canon, star_target, REWRITTEN,
+                                    f"star import: now from {star_target}, which defines the legacy public names "
                                     "(not the modules the legacy file happened to import); list the names you "
                                     "use so that they can be checked and moved"))
             continue
@@ -197,18 +239,28 @@ def plan_from_import(module: str, names: Sequence[tuple[str, str | None]], to_co
             dotted = f"{canon}.{name}"
             out.append(AliasOutcome(None, name, asname, "import", dotted, None, UNMAPPED, unmapped_message(dotted)))
             continue
-        target = resolve(entry, to_core, local in calls_ok)
+        target = resolve(entry, opts, local in calls_ok)
         new_module, _, new_name = target.dotted.rpartition(".")
         alias = asname if asname is not None else (None if new_name == name else name)
         message = target.why_compat or ""
-        if to_core and target.why_compat is not None:
+        if opts.to_core and target.why_compat is not None:
             message = f"kept the legacy-behaviour adapter: {message}"
         out.append(AliasOutcome(new_module, new_name, alias, "import", entry.legacy, target.dotted, REWRITTEN,
-                                message, target.call))
+                                message, target.call, "" if target.call else target.behaviour_change))
     return out
 
 
-def plan_string(value: str, import_argument: bool, to_core: bool) -> tuple[str | None, str, str, str] | None:
+def plan_package_alias(asname: str | None) -> AliasOutcome:
+    """``from . import training [as T]`` in the parent of the legacy package: the same local name is
+    bound to ``pfdtrain.compat``, whose legacy modules load as attributes on first use (as the
+    legacy modules did once imported), so ``packages.core.training.cnn_trainer.CNNTrainer`` keeps
+    working after the package is deleted."""
+    package, _, name = COMPAT_PACKAGE.rpartition(".")
+    return AliasOutcome(package, name, asname or "training", "relative-import", "training", COMPAT_PACKAGE,
+                        REWRITTEN, "")
+
+
+def plan_string(value: str, import_argument: bool, opts: Options) -> tuple[str | None, str, str, str] | None:
     """A string literal naming a legacy path: ``(new value or None, legacy, status, message)``.
 
     None when the string is not a whole dotted legacy path. Module-only strings are rewritten
@@ -230,9 +282,9 @@ def plan_string(value: str, import_argument: bool, to_core: bool) -> tuple[str |
     if entry is None:
         dotted = ".".join(parts[:3])
         return None, dotted, UNMAPPED, unmapped_message(dotted)
-    target = resolve(entry, to_core, calls_ok=False)
+    target = resolve(entry, opts, calls_ok=False)
     rest = parts[3:]
-    message = f"kept the legacy-behaviour adapter: {target.why_compat}" if to_core and target.why_compat else ""
+    message = f"kept the legacy-behaviour adapter: {target.why_compat}" if opts.to_core and target.why_compat else ""
     return ".".join([target.dotted, *rest]), entry.legacy, REWRITTEN, message
 
 
@@ -266,16 +318,16 @@ def bind(call: CallMap, args: Sequence[tuple[str, str | None]]) -> Binding | Non
             bound[call.params[position]] = index
             position += 1
         elif kind == KEYWORD:
-            if keyword in call.params:
+            if keyword is not None and keyword in call.params:
                 if keyword in bound:
                     return None
-                bound[keyword] = index  # type: ignore[index]
+                bound[keyword] = index
             else:
                 extra.append(index)
         else:
             return None
     defaults = dict(call.defaults)
-    order = []
+    order: list[tuple[str, int | None, str | None]] = []
     for legacy, keyword in call.keywords:
         if legacy in bound:
             order.append((keyword, bound[legacy], None))

@@ -12,28 +12,29 @@ import io
 import re
 import tokenize
 from collections.abc import Sequence
-from typing import Union
 
 import libcst as cst
 from libcst import MaybeSentinel
 
-from codemods._analysis import Analysis
+from codemods._analysis import Analysis, relative_key
 from codemods._plan import (
     DOUBLE_STAR,
     IMPORT_CALLS,
     KEYWORD,
+    LEFT,
     POSITIONAL,
     STAR,
     AliasOutcome,
     bind,
     compat_module,
     plan_from_import,
+    plan_package_alias,
     plan_string,
     split_module,
 )
 from pfdtrain.legacy_map import COMPAT_PACKAGE, CallMap
 
-NameOrAttribute = Union[cst.Name, cst.Attribute]
+NameOrAttribute = cst.Name | cst.Attribute
 
 
 def dotted_name(node: cst.CSTNode) -> str | None:
@@ -54,6 +55,17 @@ def name_node(dotted: str) -> NameOrAttribute:
     for part in parts[1:]:
         node = cst.Attribute(value=node, attr=cst.Name(part))
     return node
+
+
+def _asname(alias: cst.ImportAlias) -> str | None:
+    if alias.asname is None or not isinstance(alias.asname.name, cst.Name):
+        return None
+    return alias.asname.name.value
+
+
+def _is_bare(name: str) -> bool:
+    """Spelled ``training...`` (may name a vendored copy), not ``packages.core.training...``."""
+    return name == "training" or name.startswith("training.")
 
 
 def _alias_text(name: str, asname: str | None) -> str:
@@ -95,10 +107,12 @@ _NO_SPACE_EQUAL = cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""), wh
 class LegacyRewriter(cst.CSTTransformer):
     """Rewrites one module as the analysis planned (see :func:`rewrite_source`)."""
 
-    def __init__(self, module: cst.Module, analysis: Analysis, to_core: bool) -> None:
+    def __init__(self, module: cst.Module, analysis: Analysis) -> None:
         super().__init__()
         self.module = module
-        self.to_core = to_core
+        self.opts = analysis.opts
+        self.vendored = analysis.vendored
+        self.relative = analysis.relative
         self.calls_ok = analysis.calls_ok
         self.call_maps = analysis.call_maps
         self.roots = analysis.roots
@@ -110,7 +124,9 @@ class LegacyRewriter(cst.CSTTransformer):
         self._extra = []
         return True
 
-    def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine):
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine | cst.FlattenSentinel[cst.SimpleStatementLine]:
         extra, self._extra = self._extra, []
         if not extra:
             return updated_node
@@ -140,11 +156,11 @@ class LegacyRewriter(cst.CSTTransformer):
         for alias in updated_node.names:
             dotted = dotted_name(alias.name)
             split = None if dotted is None else split_module(dotted)
-            if split is None:
+            if split is None or dotted is None or (self.vendored is not None and _is_bare(dotted)):
                 names.append(alias)
                 continue
             canon, mod = split
-            local = alias.asname.name.value if alias.asname is not None else dotted.split(".")[0]  # type: ignore[union-attr]
+            local = _asname(alias) or dotted.split(".")[0]
             extra = [cst.ImportAlias(name=name_node(compat_module(m))) for m in self.missing.pop(local, ())]
             if canon == "training":
                 if alias.asname is not None or not extra:
@@ -171,18 +187,31 @@ class LegacyRewriter(cst.CSTTransformer):
         return False
 
     def leave_ImportFrom(self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom) -> cst.ImportFrom:
-        if updated_node.relative or updated_node.module is None:
-            return updated_node
-        module = dotted_name(updated_node.module)
-        if module is None:
-            return updated_node
+        spelled = None if updated_node.module is None else dotted_name(updated_node.module)
         star = isinstance(updated_node.names, cst.ImportStar)
-        aliases: Sequence[cst.ImportAlias] = () if star else updated_node.names  # type: ignore[assignment]
-        pairs = [("*", None)] if star else [
-            (dotted_name(a.name) or "", a.asname.name.value if a.asname is not None else None)  # type: ignore[union-attr]
-            for a in aliases
+        names = updated_node.names
+        aliases: Sequence[cst.ImportAlias] = () if isinstance(names, cst.ImportStar) else names
+        pairs: list[tuple[str, str | None]] = [("*", None)] if star else [
+            (dotted_name(a.name) or "", _asname(a)) for a in aliases
         ]
-        outcomes = plan_from_import(module, pairs, self.to_core, self.calls_ok)
+        outcomes: list[AliasOutcome] | None
+        key = relative_key(len(updated_node.relative), spelled)
+        if key in self.relative:  # a relative import of the package, or `from packages.core import training`
+            module = "." * key[0] + key[1]  # the statement as written, for names that stay
+            legacy = self.relative[key]
+            if legacy is None:  # from . import training: the package itself
+                outcomes = [plan_package_alias(asname) if name == "training" else
+                            AliasOutcome(None, name, asname, "relative-import", name, None, LEFT, "")
+                            for name, asname in pairs]
+            else:
+                outcomes = plan_from_import(legacy, pairs, self.opts, self.calls_ok)
+        elif updated_node.relative:
+            return updated_node
+        else:
+            if spelled is None or (self.vendored is not None and _is_bare(spelled)):
+                return updated_node
+            module = spelled
+            outcomes = plan_from_import(module, pairs, self.opts, self.calls_ok)
         if outcomes is None or all(o.module is None for o in outcomes):
             return updated_node
         groups: dict[str, list[int]] = {}
@@ -191,10 +220,11 @@ class LegacyRewriter(cst.CSTTransformer):
         if len(groups) == 1:
             (target,) = groups
             if star:
-                return updated_node.with_changes(module=name_node(target))
-            new_aliases = [self._renamed(alias, pair, outcome) for alias, pair, outcome in zip(aliases, pairs, outcomes)]
-            return updated_node.with_changes(module=name_node(target), names=new_aliases)
-        return self._split(updated_node, module, aliases, pairs, outcomes, groups)
+                return updated_node.with_changes(module=name_node(target), relative=())
+            new_aliases = [self._renamed(alias, pair, outcome)
+                           for alias, pair, outcome in zip(aliases, pairs, outcomes, strict=True)]
+            return updated_node.with_changes(module=name_node(target), relative=(), names=new_aliases)
+        return self._split(updated_node, aliases, pairs, outcomes, groups)
 
     @staticmethod
     def _renamed(alias: cst.ImportAlias, pair: tuple[str, str | None], outcome: AliasOutcome) -> cst.ImportAlias:
@@ -205,7 +235,7 @@ class LegacyRewriter(cst.CSTTransformer):
             else cst.AsName(name=cst.Name(outcome.asname)))
         return alias.with_changes(name=name_node(outcome.name), asname=asname)
 
-    def _split(self, node: cst.ImportFrom, module: str, aliases: Sequence[cst.ImportAlias],
+    def _split(self, node: cst.ImportFrom, aliases: Sequence[cst.ImportAlias],
                pairs: list[tuple[str, str | None]], outcomes: list[AliasOutcome],
                groups: dict[str, list[int]]) -> cst.ImportFrom:
         """Names going to different modules: one statement per module, the first in place; comments
@@ -234,28 +264,31 @@ class LegacyRewriter(cst.CSTTransformer):
             dangling.extend(([same_line] if same_line else []) + own)
         was_multiline = node.lpar is not None and "\n" in self.module.code_for_node(node)
         nl, indent = self.module.default_newline, self.module.default_indent
-        statements = []
+        statements: list[cst.SimpleStatementLine] = []
         for n, (target, indexes) in enumerate(groups.items()):
-            items = []
+            items: list[tuple[str, list[str], str | None]] = []
             for i in indexes:
                 outcome = outcomes[i]
                 name, asname = pairs[i] if outcome.module is None else (outcome.name, outcome.asname)
                 items.append((_alias_text(name, asname), leading[i], trailing[i]))
-            comments = any(before_lines or after for _, before_lines, after in items) or (n == 0 and dangling)
+            comments = any(before_lines or beside for _, before_lines, beside in items) or (n == 0 and dangling)
             if not comments and (len(items) == 1 or not was_multiline):
                 text = f"from {target} import {', '.join(code for code, _, _ in items)}{nl}"
             else:
                 lines = [f"from {target} import ("]
-                for code, before_lines, after in items:
+                for code, before_lines, beside in items:
                     lines.extend(indent + comment for comment in before_lines)
-                    lines.append(f"{indent}{code},{'  ' + after if after else ''}")
+                    lines.append(f"{indent}{code},{'  ' + beside if beside else ''}")
                 if n == 0:
                     lines.extend(indent + comment for comment in dangling)
                 lines.append(")")
                 text = nl.join(lines) + nl
-            statements.append(cst.parse_statement(text, config=self.module.config_for_parsing))
-        self._extra.extend(statements[1:])  # type: ignore[arg-type]
-        first = statements[0].body[0]  # type: ignore[attr-defined]
+            statement = cst.parse_statement(text, config=self.module.config_for_parsing)
+            assert isinstance(statement, cst.SimpleStatementLine)  # an import line
+            statements.append(statement)
+        self._extra.extend(statements[1:])
+        first = statements[0].body[0]
+        assert isinstance(first, cst.ImportFrom)
         return first.with_changes(semicolon=node.semicolon)
 
     # ------------------------------------------------------------------- uses, calls and strings
@@ -302,13 +335,15 @@ class LegacyRewriter(cst.CSTTransformer):
             return node
         if not isinstance(value, str):
             return node
-        planned = plan_string(value, import_argument, self.to_core)
+        if self.vendored is not None and _is_bare(value):
+            return node
+        planned = plan_string(value, import_argument, self.opts)
         if planned is None or planned[0] is None:
             return node
         return node.with_changes(value=f"{prefix}{node.quote}{planned[0]}{node.quote}")
 
     def _rewrite_call(self, call: cst.Call, call_map: CallMap) -> cst.Call:
-        kinds = []
+        kinds: list[tuple[str, str | None]] = []
         for arg in call.args:
             if arg.star == "*":
                 kinds.append((STAR, None))
@@ -373,9 +408,9 @@ class LegacyRewriter(cst.CSTTransformer):
         return out
 
 
-def rewrite_tree(module: cst.Module, analysis: Analysis, to_core: bool = False) -> cst.Module:
+def rewrite_tree(module: cst.Module, analysis: Analysis) -> cst.Module:
     """Apply the planned rewrite to a parsed module (formatting, newlines and encoding kept)."""
-    return module.visit(LegacyRewriter(module, analysis, to_core))
+    return module.visit(LegacyRewriter(module, analysis))
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
@@ -401,14 +436,14 @@ def _file_indent(tree: ast.Module, lines: list[str]) -> str:
         body = getattr(node, "body", None)
         if isinstance(body, list) and body and not isinstance(node, ast.Module) and isinstance(body[0], ast.stmt):
             first = body[0]
-            if first.lineno != node.lineno and first.lineno - 1 < len(lines):  # not `if x: y`
+            if first.lineno != getattr(node, "lineno", None) and first.lineno - 1 < len(lines):  # not `if x: y`
                 indent = lines[first.lineno - 1][: first.col_offset]
                 if indent and not indent.strip(" \t"):
                     return indent
     return "    "
 
 
-def rewrite_statements(source: bytes, tree: ast.Module, analysis: Analysis, to_core: bool = False) -> bytes:
+def rewrite_statements(source: bytes, tree: ast.Module, analysis: Analysis) -> bytes:
     """Rewrite only the top-level statements that hold a planned change, each parsed with libcst on
     its own and put back between the untouched text around it; the rest of the file is never
     parsed by libcst. Same result as :func:`rewrite_tree` on the whole module."""
@@ -425,7 +460,7 @@ def rewrite_statements(source: bytes, tree: ast.Module, analysis: Analysis, to_c
         if not any(isinstance(stmt, cst.BaseCompoundStatement) for stmt in module.body):
             module = module.with_changes(default_indent=indent)  # no block here to learn it from
         if rewriter is None:
-            rewriter = LegacyRewriter(module, analysis, to_core)
+            rewriter = LegacyRewriter(module, analysis)
         rewriter.module = module
         out.append("".join(lines[done:start - 1]))
         out.append(module.visit(rewriter).code)

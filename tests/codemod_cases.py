@@ -29,8 +29,10 @@ CASES = {
     ),
     # no tool rewrites string references
     "C07 mock.patch string": (
-        'from unittest import mock\n\n\n@mock.patch("training.cnn_trainer.CNNTrainer")\ndef test_it(trainer):\n    pass\n',
-        'from unittest import mock\n\n\n@mock.patch("pfdtrain.compat.cnn_trainer.CNNTrainer")\ndef test_it(trainer):\n    pass\n',
+        'from unittest import mock\n\n\n@mock.patch("training.cnn_trainer.CNNTrainer")\n'
+        "def test_it(trainer):\n    pass\n",
+        'from unittest import mock\n\n\n@mock.patch("pfdtrain.compat.cnn_trainer.CNNTrainer")\n'
+        "def test_it(trainer):\n    pass\n",
     ),
     "C08 __all__ keeps naming the kept local name": (
         'from training.cnn_trainer import CNNTrainer\n\n__all__ = ["CNNTrainer"]\n',

@@ -46,13 +46,15 @@ def _argv(command: str, repo: Path) -> list[str]:
     return argv
 
 
-def _run(argv, cwd):
+def _run(argv, cwd, timeout=120):
     env = {k: v for k, v in os.environ.items() if k != "PFDTRAIN_DISABLE_SHIMS"}
-    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=120, env=env)
+    env["PATH"] = os.pathsep.join([str(BIN), env.get("PATH", "")])  # `python` in a README command is the venv's
+    return subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
 def test_every_readme_command_is_known():
-    known = ("python -W", ".venv/bin/migrate-checkpoint", ".venv/bin/pfdtrain scan", ".venv/bin/pfdtrain codemod")
+    known = ("python -W", ".venv/bin/migrate-checkpoint", ".venv/bin/pfdtrain scan", ".venv/bin/pfdtrain codemod",
+             ".venv/bin/pfdtrain upgrade")
     for command in readme_commands():
         assert command.startswith(known) or any(command.startswith(k) for k in ELSEWHERE), command
     for prefix, test in ELSEWHERE.items():
@@ -113,3 +115,19 @@ def test_scan_and_codemod_commands_in_readme_order(tmp_path):
     assert b"from training." not in (repo / "train_cnn.py").read_bytes()
     check = _run(_argv(commands[3], tmp_path), cwd=tmp_path)
     assert check.returncode == 0, check.stderr  # nothing left to rewrite
+
+
+@pytest.mark.slow
+def test_upgrade_commands_in_readme_order(tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "examples" / "legacy_project", repo,
+                    ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()}
+    dry, run = [c for c in readme_commands() if c.startswith(".venv/bin/pfdtrain upgrade")]
+    out = _run(_argv(dry, tmp_path), cwd=tmp_path)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()} == before  # the dry run wrote nothing
+    out = _run(_argv(run, tmp_path), cwd=tmp_path, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert not (repo / "packages" / "core" / "training").exists()  # moved to the backup: nothing needed it
+    assert "the tests give the same result" in out.stdout

@@ -1,6 +1,7 @@
 import subprocess
 import sys
 
+import pytest
 import torch
 from typer.testing import CliRunner
 
@@ -14,19 +15,27 @@ def _tree(root):
             and "__pycache__" not in p.parts and ".pytest_cache" not in p.parts}
 
 
+@pytest.mark.slow
 def test_demo_moves_the_example_project_end_to_end_and_leaves_the_original_alone(tmp_path):
     from pfdtrain.cli.demo import bundled_project
 
     original = _tree(bundled_project())
-    result = runner.invoke(app, ["demo", "--workdir", str(tmp_path), "--no-progress"])
+    result = runner.invoke(app, ["demo", "--workdir", str(tmp_path), "--no-progress"], terminal_width=200)
     assert result.exit_code == 0, result.output
     out = result.output
-    for step in ("1. scan", "2. codemod", "3. migrate-checkpoint", "4. resume", "before and after"):
+    for step in ("1. scan", "2. tests before", "3. codemod", "4. migrate-checkpoint", "5. remove the legacy package",
+                 "6. tests after the migration (PFDTRAIN_DISABLE_SHIMS=1)", "7. resume", "before and after"):
         assert step in out
     copy = tmp_path / "legacy_project"
-    # the codemod rewrote every legacy import of the copy
-    sources = "".join(p.read_text() for p in copy.rglob("*.py"))
+    # the codemod rewrote every legacy import of the copy except the vendored snapshot's own
+    sources = "".join(p.read_text() for p in copy.rglob("*.py") if "snapshots" not in p.parts)
     assert "from training." not in sources and "from pfdtrain.compat." in sources
+    assert "from pfdtrain import compat as training" in (copy / "packages" / "core" / "__init__.py").read_text()
+    assert "from training.optimizers import" in (copy / "snapshots/first_run/train_first_run.py").read_text()
+    # the legacy package is gone from the project (kept in the backup), and the tests did not get worse
+    assert not (copy / "packages" / "core" / "training").exists()
+    assert list((copy / ".pfdtrain-backup").glob("*/packages/core/training/__init__.py"))
+    assert out.count("11 passed") >= 2 and "the tests give the same result" in out
     # both v1 checkpoints are v2 now, with verified backups next to them
     for rel in ("checkpoints/cnn/best_model.pth", "checkpoints/pinn/pinn_best.pth"):
         assert torch.load(copy / rel, weights_only=True)["format"] == "pfdtrain.checkpoint"
@@ -34,6 +43,7 @@ def test_demo_moves_the_example_project_end_to_end_and_leaves_the_original_alone
     resumed = torch.load(copy / "checkpoints/cnn/resumed.pt", weights_only=True)
     migrated = torch.load(copy / "checkpoints/cnn/best_model.pth", weights_only=True)
     assert resumed["training"]["epoch"] == migrated["training"]["epoch"] + 1  # one more epoch
+    assert "snapshots/first_run/training: a vendored copy" in out  # listed as left alone, with why
     assert _tree(bundled_project()) == original  # the bundled project is never touched
 
 

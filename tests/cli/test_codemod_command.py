@@ -34,7 +34,8 @@ def test_diff_prints_a_unified_diff_and_writes_nothing(repo):
     result = invoke("--diff", str(repo))
     assert result.exit_code == 0, result.output
     assert "--- a/" in result.stdout and "+++ b/" in result.stdout
-    assert "-from training.cnn_trainer import CNNTrainer\n+from pfdtrain.compat.cnn_trainer import CNNTrainer\n" in result.stdout
+    assert ("-from training.cnn_trainer import CNNTrainer\n"
+            "+from pfdtrain.compat.cnn_trainer import CNNTrainer\n") in result.stdout
     assert (repo / "scripts" / "train.py").read_text() == LEGACY
 
 
@@ -125,8 +126,8 @@ def test_a_file_edited_while_the_codemod_ran_is_not_overwritten(tmp_path, monkey
     f.write_text(LEGACY)
     real = command.process_file
 
-    def edit_meanwhile(path, to_core):
-        outcome = real(path, to_core)
+    def edit_meanwhile(path, opts, root=None):
+        outcome = real(path, opts, root)
         Path(path).write_text(LEGACY + "x = 1\n")
         return outcome
 
@@ -148,7 +149,7 @@ def test_parallel_jobs_give_the_same_result_as_one(tmp_path):
         folder.mkdir()
         for name, text in sources.items():
             (folder / name).write_text(text)
-        result = invoke("--jobs", jobs, str(folder))
+        result = invoke("--jobs", jobs, "--replace-deprecated", str(folder))
         assert result.exit_code == 0, result.output
         outputs.append({name: (folder / name).read_text() for name in sources})
     assert outputs[0] == outputs[1]
@@ -175,7 +176,8 @@ def test_prefilter_sends_only_import_shaped_files_to_the_parser(tmp_path, monkey
         (tmp_path / name).write_text(text)
     seen = []
     real = command.process_file
-    monkeypatch.setattr(command, "process_file", lambda path, to_core: seen.append(Path(path).name) or real(path, to_core))
+    monkeypatch.setattr(command, "process_file",
+                        lambda path, opts, root=None: seen.append(Path(path).name) or real(path, opts, root))
     assert invoke("--check", str(tmp_path)).exit_code == 1
     assert sorted(seen) == ["imports.py", "string.py"]
 
@@ -183,5 +185,65 @@ def test_prefilter_sends_only_import_shaped_files_to_the_parser(tmp_path, monkey
 def test_verbose_lists_every_rewritten_reference(tmp_path):
     (tmp_path / "a.py").write_text("from training.cnn_trainer import CNNTrainer\nX = 'training.losses.FocalLoss'\n")
     result = invoke("--check", "--verbose", str(tmp_path))
-    assert "a.py:1: rewritten training.cnn_trainer.CNNTrainer -> pfdtrain.compat.cnn_trainer.CNNTrainer" in result.stderr
+    assert ("a.py:1: rewritten training.cnn_trainer.CNNTrainer -> pfdtrain.compat.cnn_trainer.CNNTrainer"
+            in result.stderr)
     assert "a.py:2: rewritten training.losses.FocalLoss -> pfdtrain.compat.losses.FocalLoss" in result.stderr
+
+
+@pytest.fixture
+def layered(tmp_path: Path) -> Path:
+    """The legacy package, its parent re-exporting it, and a milestone with its own copy."""
+    files = {
+        "packages/core/__init__.py": "from . import models\nfrom . import training\n",
+        "packages/core/models.py": "X = 1\n",
+        "packages/core/training/__init__.py": "__all__ = []\n",
+        "packages/core/training/mixed_precision.py": "from .trainer import Trainer\n",
+        "milestones/m1/training/__init__.py": "",
+        "milestones/m1/training/optimizers.py": "def create_optimizer(p):\n    return p\n",
+        "milestones/m1/scripts/train.py": "from training.optimizers import create_optimizer\n",
+        "scripts/train.py": "from training.optimizers import create_optimizer\nopt = create_optimizer(p, 'sgd')\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    return tmp_path
+
+
+def test_relative_parent_import_vendored_copies_and_the_legacy_package_in_one_run(layered):
+    result = invoke(str(layered))
+    assert result.exit_code == 0, result.output
+    assert (layered / "packages/core/__init__.py").read_text() == (
+        "from . import models\nfrom pfdtrain import compat as training\n")
+    assert (layered / "scripts/train.py").read_text() == (  # the default keeps the warning adapter
+        "from pfdtrain.compat.optimizers import create_optimizer\nopt = create_optimizer(p, 'sgd')\n")
+    assert (layered / "milestones/m1/scripts/train.py").read_text() == (
+        "from training.optimizers import create_optimizer\n")
+    assert (layered / "packages/core/training/mixed_precision.py").read_text() == "from .trainer import Trainer\n"
+    err = result.stderr
+    assert "resolves to the vendored copy milestones/m1/training" in err
+    assert "1 references left because they resolve to vendored copies (milestones/m1/training: 1" in err
+    assert "packages/core/training: the legacy package itself" in err
+    assert "Behaviour-changing" not in err
+    again = invoke("--check", str(layered))
+    assert again.exit_code == 0 and "would rewrite 0" in again.stderr
+
+
+def test_opt_in_rewrites_that_change_behaviour_are_listed_in_the_summary(layered):
+    result = invoke("--replace-deprecated", str(layered))
+    assert result.exit_code == 0, result.output
+    assert "create_optimizer(optimizer_type='sgd', model_params=p)" in (layered / "scripts/train.py").read_text()
+    assert "Behaviour-changing rewrites (1, opted in):" in result.stderr
+    assert "scripts/train.py:2: training.optimizers.create_optimizer" in result.stderr.replace(str(layered) + "/", "")
+
+
+def test_include_vendored_rewrites_the_copies(layered):
+    result = invoke("--include-vendored", str(layered))
+    assert result.exit_code == 0, result.output
+    assert (layered / "milestones/m1/scripts/train.py").read_text() == (
+        "from pfdtrain.compat.optimizers import create_optimizer\n")
+
+
+def test_help_explains_the_flags_that_change_behaviour():
+    text = runner.invoke(app, ["codemod", "--help"], terminal_width=200).output
+    assert "--replace-deprecated" in text and "--to-core" in text and "--include-vendored" in text
+    assert text.count("CHANGES BEHAVIOUR") == 2

@@ -54,7 +54,8 @@ def test_json_report_lists_references_symbols_layouts_and_commands(repo, monkeyp
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["schema"] == "pfdtrain.scan/1"
-    assert set(data) == {"schema", "root", "python", "files", "symbols", "checkpoints", "commands"}
+    assert set(data) == {"schema", "root", "python", "files", "symbols", "vendored", "legacy_packages",
+                         "checkpoints", "commands"}
     assert data["python"] == {"files_scanned": 3, "files_parsed": 2, "files_with_references": 2, "failed": []}
     files = {f["path"]: f["references"] for f in data["files"]}
     assert [(r["line"], r["kind"], r["legacy"], r["status"]) for r in files["scripts/train.py"]] == [
@@ -139,3 +140,31 @@ def test_every_json_field_is_documented(repo):
     fields = set(data) | set(data["python"]) | set(data["files"][0]["references"][0]) | set(data["symbols"][0])
     fields |= set(data["checkpoints"][0])
     assert sorted(f for f in fields if f"`{f}`" not in doc and f'"{f}"' not in doc) == []
+
+
+def test_scan_lists_vendored_copies_and_the_legacy_package_apart(tmp_path):
+    files = {
+        "packages/core/__init__.py": "from . import training\n",
+        "packages/core/training/__init__.py": "",
+        "packages/core/training/cnn_trainer.py": "from training.cnn_losses import create_criterion\n",
+        "milestones/m2/training/__init__.py": "",
+        "milestones/m2/scripts/train.py": "from training.optimizers import create_optimizer\nimport training.losses\n",
+    }
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    data = json.loads(runner.invoke(app, ["scan", "--json", str(tmp_path)]).stdout)
+    assert data["vendored"] == [{"copy": "milestones/m2/training", "references": 2,
+                                 "files": ["milestones/m2/scripts/train.py"]}]
+    assert data["legacy_packages"] == [{"path": "packages/core/training", "files": 1}]
+    assert {s["legacy"] for s in data["symbols"]} == {"training"}  # the parent import only
+    doc = (ROOT / "docs" / "scan.md").read_text()
+    fields = set(data["vendored"][0]) | set(data["legacy_packages"][0])
+    assert sorted(f for f in fields if f"`{f}`" not in doc and f'"{f}"' not in doc) == []
+    text = runner.invoke(app, ["scan", str(tmp_path)]).stdout
+    assert "Legacy `training` references: 1 in 1 of 5 Python files (and 2 that resolve to vendored copies)" in text
+    assert "[VENDORED]" in text and "milestones/m2/training: 2 reference(s) in 1 file(s)" in text
+    assert "The legacy package is still here: packages/core/training" in text
+    with_copies = json.loads(runner.invoke(app, ["scan", "--json", "--include-vendored", str(tmp_path)]).stdout)
+    assert with_copies["vendored"] == [] and "training.optimizers.create_optimizer" in {
+        s["legacy"] for s in with_copies["symbols"]}

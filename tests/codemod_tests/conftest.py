@@ -3,26 +3,29 @@ sys.path a tests/codemods folder could shadow the top-level ``codemods`` package
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from codemods import rewrite_source
 
 
-def _rewrite(source: str | bytes, *, to_core: bool = False, path: str | None = None):
+def _rewrite(source: str | bytes, **options: Any):
     data = source.encode() if isinstance(source, str) else source
-    result = rewrite_source(data, path, to_core=to_core)
+    result = rewrite_source(data, options.pop("path", None), **options)
     assert result.error is None, result.error
     return result
 
 
 @pytest.fixture
 def rewrite():
-    """``rewrite(src) -> new source text`` (the input itself when unchanged); checks idempotence."""
+    """``rewrite(src, **options) -> new source text`` (the input itself when unchanged); checks
+    idempotence. Options: ``to_core``, ``replace_deprecated``, ``include_vendored``, ``path``, ``root``."""
 
-    def run(source: str, *, to_core: bool = False, path: str | None = None) -> str:
-        result = _rewrite(source, to_core=to_core, path=path)
+    def run(source: str, **options: Any) -> str:
+        result = _rewrite(source, **options)
         new = (result.new_source or source.encode()).decode()
-        again = _rewrite(new, to_core=to_core, path=path)
+        again = _rewrite(new, **options)
         assert again.new_source is None, f"second run changed:\n{again.new_source.decode()}"
         return new
 
@@ -31,7 +34,7 @@ def rewrite():
 
 @pytest.fixture
 def findings():
-    def run(source: str, *, to_core: bool = False, path: str | None = None):
-        return _rewrite(source, to_core=to_core, path=path).findings
+    def run(source: str, **options: Any):
+        return _rewrite(source, **options).findings
 
     return run

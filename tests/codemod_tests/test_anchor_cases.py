@@ -18,10 +18,14 @@ def test_probe_case(case, rewrite):
 def test_c10_crlf_file_keeps_crlf_also_on_inserted_lines():
     # django-upgrade inserts an LF line into a CRLF file
     before = b"import os\r\nfrom training.optimizers import create_optimizer, get_lr\r\nx = 1\r\n"
-    new = rewrite_source(before).new_source
+    new = rewrite_source(before, replace_deprecated=True).new_source
     assert new == (b"import os\r\nfrom pfdtrain.compat.cnn_optimizer import create_optimizer\r\n"
                    b"from pfdtrain.compat.optimizers import get_lr\r\nx = 1\r\n")
-    assert rewrite_source(new).new_source is None
+    assert rewrite_source(new, replace_deprecated=True).new_source is None
+    split = b"import os\r\nfrom training.cnn_losses import FocalLoss, create_loss_function\r\nx = 1\r\n"
+    assert rewrite_source(split).new_source == (
+        b"import os\r\nfrom pfdtrain.compat.cnn_losses import FocalLoss\r\n"
+        b"from training.cnn_losses import create_loss_function\r\nx = 1\r\n")
 
 
 def test_c10_crlf_parenthesised_split_keeps_crlf():
@@ -39,7 +43,7 @@ def test_c12_a_file_that_does_not_parse_is_reported_not_touched():
 def test_c03_c13_statement_comments_above_and_beside_a_split_import_stay(rewrite):
     before = ("# optimizers\nfrom training.optimizers import create_optimizer, get_lr  # noqa\n"
               "opt = create_optimizer(params, 'sgd')\n")
-    assert rewrite(before) == (
+    assert rewrite(before, replace_deprecated=True) == (
         "# optimizers\nfrom pfdtrain.compat.cnn_optimizer import create_optimizer  # noqa\n"
         "from pfdtrain.compat.optimizers import get_lr\n"
         "opt = create_optimizer(optimizer_type='sgd', model_params=params)\n")
@@ -48,7 +52,7 @@ def test_c03_c13_statement_comments_above_and_beside_a_split_import_stay(rewrite
 def test_c11_function_local_split_adds_no_blank_lines_and_keeps_indentation(rewrite):
     before = ("class A:\n    def f(self):\n        from training.optimizers import create_optimizer, get_lr\n"
               "        return create_optimizer(self.p), get_lr\n")
-    assert rewrite(before) == (
+    assert rewrite(before, replace_deprecated=True) == (
         "class A:\n    def f(self):\n        from pfdtrain.compat.cnn_optimizer import create_optimizer\n"
         "        from pfdtrain.compat.optimizers import get_lr\n"
         "        return create_optimizer(optimizer_type='adam', model_params=self.p), get_lr\n")

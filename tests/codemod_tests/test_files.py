@@ -8,7 +8,8 @@ from codemods import rewrite_source
 
 
 def test_latin1_file_with_a_coding_cookie_stays_latin1():
-    before = "# -*- coding: latin-1 -*-\nfrom training.cnn_trainer import CNNTrainer\nAUTHOR = 'José Müller'\n".encode("latin-1")
+    text = "# -*- coding: latin-1 -*-\nfrom training.cnn_trainer import CNNTrainer\nAUTHOR = 'José Müller'\n"
+    before = text.encode("latin-1")
     new = rewrite_source(before).new_source
     assert new == before.replace(b"from training.cnn_trainer", b"from pfdtrain.compat.cnn_trainer")
     assert "José".encode("latin-1") in new and "José".encode() not in new
@@ -22,12 +23,14 @@ def test_utf8_bom_is_kept():
 
 def test_mixed_line_endings_and_no_final_newline_are_kept():
     before = b"import os\r\nfrom training.cnn_trainer import CNNTrainer\nx = 1"
-    assert rewrite_source(before).new_source == b"import os\r\nfrom pfdtrain.compat.cnn_trainer import CNNTrainer\nx = 1"
+    assert rewrite_source(before).new_source == (
+        b"import os\r\nfrom pfdtrain.compat.cnn_trainer import CNNTrainer\nx = 1")
 
 
 def test_tabs_and_odd_spacing_are_kept():
     before = b"if True:\n\tfrom  training.cnn_trainer  import  CNNTrainer  as  T\n"
-    assert rewrite_source(before).new_source == b"if True:\n\tfrom  pfdtrain.compat.cnn_trainer  import  CNNTrainer  as  T\n"
+    assert rewrite_source(before).new_source == (
+        b"if True:\n\tfrom  pfdtrain.compat.cnn_trainer  import  CNNTrainer  as  T\n")
 
 
 def test_everything_else_is_byte_identical():

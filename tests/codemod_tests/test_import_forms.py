@@ -34,16 +34,19 @@ def test_import_module_as_alias_keeps_attribute_uses(rewrite):
 
 def test_plain_import_rewrites_every_attribute_chain(rewrite):
     before = ("import os, training.cnn_losses\nimport packages.core.training.metrics\n\n"
-              "def f(x):\n    return training.cnn_losses.FocalLoss(), packages.core.training.metrics.compute_accuracy(x, x)\n")
+              "def f(x):\n"
+              "    return training.cnn_losses.FocalLoss(), packages.core.training.metrics.compute_accuracy(x, x)\n")
     assert rewrite(before) == (
         "import os, pfdtrain.compat.cnn_losses\nimport pfdtrain.compat.metrics\n\n"
-        "def f(x):\n    return pfdtrain.compat.cnn_losses.FocalLoss(), pfdtrain.compat.metrics.compute_accuracy(x, x)\n")
+        "def f(x):\n"
+        "    return pfdtrain.compat.cnn_losses.FocalLoss(), pfdtrain.compat.metrics.compute_accuracy(x, x)\n")
 
 
 def test_import_of_the_package_becomes_the_compat_modules_its_uses_need(rewrite):
     before = "import training\n\nloss = training.cnn_losses.FocalLoss()\nacc = training.metrics.compute_accuracy\n"
     assert rewrite(before) == ("import pfdtrain.compat.cnn_losses, pfdtrain.compat.metrics\n\n"
-                               "loss = pfdtrain.compat.cnn_losses.FocalLoss()\nacc = pfdtrain.compat.metrics.compute_accuracy\n")
+                               "loss = pfdtrain.compat.cnn_losses.FocalLoss()\n"
+                               "acc = pfdtrain.compat.metrics.compute_accuracy\n")
 
 
 def test_import_of_the_package_with_alias_imports_the_submodules_it_uses(rewrite):
@@ -59,9 +62,11 @@ def test_names_moving_to_different_modules_are_split_one_line_per_module(rewrite
 
 
 def test_split_inside_a_one_line_suite_stays_on_that_line(rewrite):
-    before = "try: from training.optimizers import create_optimizer, set_lr\nexcept ImportError: pass\nopt = create_optimizer(p, 'sgd')\n"
-    assert rewrite(before) == (
-        "try: from pfdtrain.compat.cnn_optimizer import create_optimizer; from pfdtrain.compat.optimizers import set_lr\n"
+    before = ("try: from training.optimizers import create_optimizer, set_lr\nexcept ImportError: pass\n"
+              "opt = create_optimizer(p, 'sgd')\n")
+    assert rewrite(before, replace_deprecated=True) == (
+        "try: from pfdtrain.compat.cnn_optimizer import create_optimizer; "
+        "from pfdtrain.compat.optimizers import set_lr\n"
         "except ImportError: pass\nopt = create_optimizer(optimizer_type='sgd', model_params=p)\n")
 
 
@@ -100,17 +105,14 @@ def test_relative_imports_inside_a_vendored_copy_are_left_and_reported(rewrite, 
     path = "/repo/milestones/milestone-1/training/mixed_precision.py"
     assert rewrite(source, path=path) == source
     found = findings(source, path=path)
-    assert [(f.line, f.kind, f.legacy, f.status) for f in found] == [
-        (1, "relative-import", "training.trainer", "left"), (2, "relative-import", "training.callbacks", "left")]
+    assert [(f.line, f.kind, f.legacy, f.status, f.vendored) for f in found] == [
+        (1, "relative-import", "training.trainer.Trainer", "left", "repo/milestones/milestone-1/training"),
+        (2, "relative-import", "training.callbacks", "left", "repo/milestones/milestone-1/training")]
+    assert all("resolves to the vendored copy" in f.message for f in found)
     assert findings(source, path="/repo/src/myproject/mixed_precision.py") == []
 
 
-def test_relative_import_of_the_package_from_its_parent_is_reported(findings):
-    (f,) = findings("from . import training\n", path="/repo/packages/core/__init__.py")
-    assert f.kind == "relative-import" and f.legacy == "training"
-
-
-@pytest.mark.parametrize("source, legacy, hint", [
+@pytest.mark.parametrize(("source", "legacy", "hint"), [
     ("from training.cnn_losses import create_loss_function\n", "training.cnn_losses.create_loss_function",
      "pfdtrain.losses.create_loss"),
     ("from training import CNNTrainer\n", "training.CNNTrainer", "training.cnn_trainer.CNNTrainer"),

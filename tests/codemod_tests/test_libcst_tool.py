@@ -19,7 +19,7 @@ def test_libcst_tool_runs_the_command_from_the_repository_config(tmp_path):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT), os.environ.get("PYTHONPATH", "")]))
     out = subprocess.run(
         [sys.executable, "-m", "libcst.tool", "codemod", "legacy_training.LegacyTrainingCommand",
-         "--no-format", "--hide-progress", "-j", "1", str(tmp_path)],
+         "--no-format", "--hide-progress", "-j", "1", str(tmp_path), "--replace-deprecated"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
     )
     assert out.returncode == 0, out.stderr
@@ -28,3 +28,4 @@ def test_libcst_tool_runs_the_command_from_the_repository_config(tmp_path):
         b"opt = create_optimizer(optimizer_type='sgd', model_params=p)\r\n")
     assert (tmp_path / "b.py").read_text() == "from training.cnn_losses import create_loss_function\n"
     assert "unmapped training.cnn_losses.create_loss_function" in out.stderr  # reported as a warning
+    assert "behaviour change: deprecated call replaced" in out.stderr  # the opt-in rewrite is named

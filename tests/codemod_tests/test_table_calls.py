@@ -25,7 +25,7 @@ MAPPED = [(e, kind, call) for e in TABLE for kind, call in (("compat", e.compat_
 UNCHANGED_CORE = [e for e in TABLE if e.core_call is UNCHANGED]
 
 
-@pytest.mark.parametrize("entry, kind, call", MAPPED, ids=lambda v: getattr(v, "legacy", str(v)))
+@pytest.mark.parametrize(("entry", "kind", "call"), MAPPED, ids=lambda v: getattr(v, "legacy", str(v)))
 def test_call_maps_bind_the_legacy_parameters_and_name_the_targets_keywords_in_order(entry, kind, call):
     legacy = _params(_obj(entry.compat))
     named = [p.name for p in legacy if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]

@@ -10,6 +10,7 @@ import pytest
 
 from codemod_cases import CASES
 from codemods._analysis import analyse
+from codemods._plan import Options
 from codemods._rewrite import rewrite_statements, rewrite_tree
 
 EXTRA = [
@@ -26,21 +27,22 @@ EXTRA = [
 SOURCES = [before.encode() for before, _ in CASES.values()] + EXTRA
 
 
-@pytest.mark.parametrize("to_core", [False, True])
+@pytest.mark.parametrize("opts", [Options(), Options(replace_deprecated=True), Options(to_core=True)])
 @pytest.mark.parametrize("source", SOURCES)
-def test_statement_route_equals_whole_module_route(source, to_core):
+def test_statement_route_equals_whole_module_route(source, opts):
     tree = ast.parse(source)
-    analysis = analyse(tree, "/repo/x.py", to_core)
+    analysis = analyse(tree, "/repo/x.py", opts)
     assert analysis.changes
-    whole = rewrite_tree(cst.parse_module(source), analysis, to_core).bytes
-    assert rewrite_statements(source, tree, analysis, to_core) == whole
+    whole = rewrite_tree(cst.parse_module(source), analysis).bytes
+    assert rewrite_statements(source, tree, analysis) == whole
 
 
 def test_a_split_import_uses_the_block_indentation_not_a_continuation_line():
-    source = (b"x = call(a,\n         b)\nfrom training.cnn_losses import (\n    FocalLoss,  # c\n    create_loss_function,\n)\n"
+    source = (b"x = call(a,\n         b)\nfrom training.cnn_losses import (\n    FocalLoss,  # c\n"
+              b"    create_loss_function,\n)\n"
               b"def f():\n  return 1\n")
     tree = ast.parse(source)
-    analysis = analyse(tree, None, False)
+    analysis = analyse(tree, None)
     new = rewrite_statements(source, tree, analysis)
     assert b"\n  FocalLoss,  # c\n" in new
     assert new == rewrite_tree(cst.parse_module(source), analysis).bytes

@@ -1,7 +1,10 @@
 """examples/legacy_project: a legacy-style project whose scripts import only ``training.*``.
 
-Its own tests run unchanged in a fresh interpreter, with ``training.*`` served by the shims
-(the finder is installed by pfdtrain's start-up hook, as in a user's environment).
+It has the shapes real repositories have: a parent package that re-exports the legacy package
+through a relative import (``packages/core``), a vendored copy of the package with its own script
+(``snapshots/first_run``), and a test that asserts the legacy deprecation warning. Its own tests
+run unchanged in a fresh interpreter, with ``training.*`` served by the shims (the finder is
+installed by pfdtrain's start-up hook, as in a user's environment).
 """
 
 import ast
@@ -25,18 +28,31 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_scripts_import_only_legacy_paths_and_their_own_code():
-    local = {p.stem for p in PROJECT.glob("*.py")} | {"bearing"}
-    allowed = {"training", "torch", "argparse", "logging", "math", "pathlib", "shutil", "pytest"} | local
-    for path in [*PROJECT.glob("*.py"), *PROJECT.glob("bearing/*.py"), *PROJECT.glob("tests/*.py")]:
+    local = {p.stem for p in PROJECT.glob("*.py")} | {"bearing", "packages"}
+    allowed = {"training", "torch", "argparse", "logging", "math", "pathlib", "pytest", "runpy", "sys",
+               "warnings"} | local
+    sources = sorted(PROJECT.rglob("*.py"))
+    for path in sources:
         assert _imports(path) <= allowed, f"{path.relative_to(ROOT)} imports {_imports(path) - allowed}"
-    uses = set().union(*(_imports(p) for p in PROJECT.glob("*.py")))
+    uses = set().union(*(_imports(p) for p in sources))
     assert "training" in uses and "pfdtrain" not in uses
+
+
+def test_the_shapes_of_a_real_repository_are_there():
+    init = (PROJECT / "packages" / "core" / "__init__.py").read_text()
+    assert "from . import training" in init  # the parent re-exports the legacy package
+    assert (PROJECT / "packages" / "core" / "training" / "__init__.py").is_file()  # the legacy package (stand-in)
+    snapshot = PROJECT / "snapshots" / "first_run"
+    assert (snapshot / "training" / "optimizers.py").is_file()  # a vendored copy
+    assert "sys.path.insert(0, str(HERE))" in (snapshot / "train_first_run.py").read_text()
+    assert "DeprecationWarning" in (PROJECT / "tests" / "test_packages.py").read_text()
 
 
 def test_project_tests_pass_against_the_shims():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     env.pop("PFDTRAIN_DISABLE_SHIMS", None)
-    code = "import legacy_shims; legacy_shims.install(); import pytest, sys; sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider']))"
+    code = ("import legacy_shims; legacy_shims.install(); import pytest, sys; "
+            "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider']))")
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, env=env, capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]

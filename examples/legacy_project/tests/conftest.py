@@ -13,8 +13,3 @@ def one_thread():
     yield
     torch.set_num_threads(threads)
 
-
-@pytest.fixture
-def shipped():
-    """The v1 checkpoints shipped with the project (written by its own train scripts)."""
-    return PROJECT / "checkpoints"

@@ -1,28 +1,29 @@
 """The main job of README command 1: move a legacy-style project to pfdtrain, end to end.
 
-Copies the bundled ``examples/legacy_project`` to a work folder, then scan -> codemod (with a diff
-summary) -> migrate its v1 checkpoints -> resume training from a migrated checkpoint for one short
-epoch with progress -> a before/after summary. Every step uses the same code as the commands
-``pfdtrain scan``, ``pfdtrain codemod`` and ``migrate-checkpoint``.
+Copies the bundled ``examples/legacy_project`` to a work folder and runs ``pfdtrain upgrade`` on the
+copy (one implementation): scan -> the project's tests as they are -> codemod -> migrate its v1
+checkpoints -> remove its legacy package -> its tests again with ``PFDTRAIN_DISABLE_SHIMS=1``.
+Then it resumes training from a migrated checkpoint for one short epoch with the core ``Trainer``
+and prints the before/after table.
 """
 
 from __future__ import annotations
 
 import contextlib
-import difflib
 import importlib
-import io
+import importlib.util
+import shlex
 import shutil
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 import pfdtrain
+from pfdtrain.cli.upgrade import UpgradeResult, print_left_alone, run_upgrade, summary_table
 
 MARKER = ".pfdtrain-demo"
 SUMMARY_TITLE = "pfdtrain demo: before and after"
@@ -35,11 +36,7 @@ class DemoError(Exception):
 @dataclass
 class DemoResult:
     project: Path
-    references_before: int = 0
-    references_after: int = 0
-    files_rewritten: list[str] = field(default_factory=list)
-    checkpoints_before: dict[str, str] = field(default_factory=dict)
-    checkpoints_migrated: int = 0
+    upgrade: UpgradeResult
     resumed_from: Path | None = None
     val_acc_before: float | None = None
     val_acc_after: float | None = None
@@ -71,82 +68,52 @@ def prepare_workdir(source: Path, workdir: Path) -> Path:
             )
         shutil.rmtree(target)
     workdir.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.v1.bak"))
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache", "*.v1.bak",
+                                                                  ".pfdtrain-backup"))
     (target / MARKER).write_text("created by `pfdtrain demo`; safe to delete\n", encoding="utf-8")
     return target
+
+
+def project_test_command() -> str:
+    """The copied project's own test command (its pytest.ini names the tests)."""
+    return f"{shlex.quote(sys.executable)} -m pytest -q -p no:cacheprovider"
 
 
 def run_demo(workdir: Path = Path("pfdtrain_demo"), project: Path | None = None, progress: bool = True,
              console: Console | None = None) -> DemoResult:
     console = console or Console()
     started = time.monotonic()
+    if importlib.util.find_spec("pytest") is None:
+        raise DemoError("the demo runs the example project's tests with pytest, which is not installed: "
+                        "pip install 'pfdtrain[test]' (README command 1 installs it)")
     target = prepare_workdir(project or bundled_project(), workdir)
-    result = DemoResult(project=target)
     console.rule("[bold]pfdtrain demo")
-    console.print(f"Copied the legacy-style example project to [bold]{target}[/]")
-
-    _step_scan(console, result)
-    _step_codemod(console, result)
-    _step_migrate(console, result, progress)
+    console.print(f"Copied the legacy-style example project to [bold]{target}[/]; "
+                  f"now `pfdtrain upgrade {target} --test ... --remove-legacy` runs on it")
+    upgrade = run_upgrade(target, test=project_test_command(), remove_legacy=True, console=console,
+                          progress=progress, print_summary=False)
+    result = DemoResult(project=target, upgrade=upgrade)
+    if upgrade.exit_code != 0:
+        console.print(summary_table(upgrade, SUMMARY_TITLE))
+        print_left_alone(console, upgrade)
+        raise DemoError(f"the migration of the example project did not end cleanly (exit status {upgrade.exit_code}); "
+                        "see the steps above")
     _step_resume(console, result, progress)
     result.seconds = time.monotonic() - started
-    console.print(_summary(result))
+    upgrade.seconds = result.seconds
+    fmt = lambda v: "-" if v is None else f"{v:.2f}%"  # noqa: E731
+    written = None if result.resumed_checkpoint is None else Path(result.resumed_checkpoint).relative_to(target)
+    rows = [("CNN validation accuracy (best so far / after the resumed epoch)",
+             fmt(result.val_acc_before), fmt(result.val_acc_after)),
+            ("v2 checkpoint of the resumed run", "", str(written))]
+    table = summary_table(upgrade, SUMMARY_TITLE, rows)
+    table.caption = f"{table.caption}; the migrated project is in {target}"
+    console.print(table)
+    print_left_alone(console, upgrade)
     return result
 
 
 # ------------------------------------------------------------------------------------ steps
-
-
-def _step_scan(console: Console, result: DemoResult) -> None:
-    from pfdtrain.cli.scan import scan
-
-    console.rule("1. scan: what still uses the legacy package")
-    report = scan(result.project)
-    result.references_before = sum(len(v) for v in report.references.values())
-    for name, items in sorted(report.references.items()):
-        console.print(f"  {name}: {len(items)} legacy reference(s)")
-    for record in report.checkpoints:
-        result.checkpoints_before[record["path"]] = record.get("layout", "?")
-        console.print(f"  {record['path']}: checkpoint, layout [bold]{record.get('layout', '?')}[/]")
-
-
-def _step_codemod(console: Console, result: DemoResult) -> None:
-    from pfdtrain.cli.codemod import run_codemod
-
-    console.rule("2. codemod: rewrite the imports (diff summary)")
-    before = {p: p.read_text(encoding="utf-8") for p in result.project.rglob("*.py")}
-    with _chdir(result.project):
-        code = run_codemod([Path(".")], out=io.StringIO(), err=io.StringIO())
-    if code not in (0,):
-        raise DemoError(f"the codemod failed on the example project (exit status {code})")
-    for path, old in sorted(before.items()):
-        new = path.read_text(encoding="utf-8")
-        if new == old:
-            continue
-        plus = minus = 0
-        for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=0):
-            if line.startswith("+") and not line.startswith("+++"):
-                plus += 1
-            elif line.startswith("-") and not line.startswith("---"):
-                minus += 1
-        name = path.relative_to(result.project).as_posix()
-        result.files_rewritten.append(name)
-        console.print(f"  {name}: [green]+{plus}[/] [red]-{minus}[/]")
-    from pfdtrain.cli.scan import scan
-
-    result.references_after = sum(len(v) for v in scan(result.project).references.values())
-
-
-def _step_migrate(console: Console, result: DemoResult, progress: bool) -> None:
-    from pfdtrain.cli.migrate import run_migrate
-
-    console.rule("3. migrate-checkpoint: v1 checkpoints to v2 (verified, backups kept)")
-    with _chdir(result.project):
-        code = run_migrate([Path("checkpoints")], verify=True, progress=progress, console=console,
-                           err_console=console)
-    if code != 0:
-        raise DemoError(f"migrate-checkpoint failed on the example checkpoints (exit status {code})")
-    result.checkpoints_migrated = len(list((result.project / "checkpoints").rglob("*.v1.bak")))
 
 
 def _step_resume(console: Console, result: DemoResult, progress: bool) -> None:
@@ -156,7 +123,7 @@ def _step_resume(console: Console, result: DemoResult, progress: bool) -> None:
     from pfdtrain.seed import seed_everything
     from pfdtrain.trainer.trainer import Trainer
 
-    console.rule("4. resume: one more epoch from the migrated CNN checkpoint, with the core Trainer")
+    console.rule("7. resume: one more epoch from the migrated CNN checkpoint, with the core Trainer")
     ckpt = result.project / "checkpoints" / "cnn" / "best_model.pth"
     state = load(ckpt)  # a v2 file now: plain data, weights-only
     best = state["training"].get("best_metric")  # CNNTrainer's best_val_acc, in percent
@@ -181,27 +148,6 @@ def _step_resume(console: Console, result: DemoResult, progress: bool) -> None:
     result.resumed_from = ckpt
     result.val_acc_after = 100.0 * history["val_acc"][-1]
     result.resumed_checkpoint = trainer.save_checkpoint(result.project / "checkpoints" / "cnn" / "resumed.pt")
-
-
-def _summary(result: DemoResult) -> Table:
-    table = Table(title=SUMMARY_TITLE)
-    table.add_column("")
-    table.add_column("before", justify="right")
-    table.add_column("after", justify="right")
-    table.add_row("legacy `training` references", str(result.references_before), str(result.references_after))
-    table.add_row("files rewritten by the codemod", "", str(len(result.files_rewritten)))
-    table.add_row("v1 checkpoints", str(len(result.checkpoints_before)),
-                  str(len(result.checkpoints_before) - result.checkpoints_migrated))
-    table.add_row("checkpoints migrated to v2 (backups kept)", "", str(result.checkpoints_migrated))
-    fmt = lambda v: "-" if v is None else f"{v:.2f}%"  # noqa: E731
-    table.add_row("CNN validation accuracy (best so far / after the resumed epoch)",
-                  fmt(result.val_acc_before), fmt(result.val_acc_after))
-    written = result.resumed_checkpoint
-    if written is not None:
-        written = Path(written).relative_to(result.project)
-    table.add_row("v2 checkpoint of the resumed run", "", str(written))
-    table.caption = f"{result.seconds:.1f}s; the rewritten project is in {result.project}"
-    return table
 
 
 # ------------------------------------------------------------------------------------ helpers

@@ -121,6 +121,24 @@ class ScanReport:
     references: dict[str, list[dict]] = field(default_factory=dict)
     failed: list[dict] = field(default_factory=list)
     checkpoints: list[dict] = field(default_factory=list)
+    #: legacy package folder -> files of it that mention the package (not analysed: it is what goes)
+    legacy_packages: dict[str, int] = field(default_factory=dict)
+
+    def vendored(self) -> list[dict]:
+        """References left because they resolve to a vendored copy, grouped by copy."""
+        copies: dict[str, dict] = {}
+        for path, refs in self.references.items():
+            for ref in refs:
+                if ref.get("vendored"):
+                    item = copies.setdefault(ref["vendored"], {"copy": ref["vendored"], "references": 0, "files": []})
+                    item["references"] += 1
+                    if path not in item["files"]:
+                        item["files"].append(path)
+        return [copies[key] for key in sorted(copies)]
+
+    def legacy_left(self) -> int:
+        """References that still need the legacy package (not vendored, not rewritten by default)."""
+        return sum(1 for refs in self.references.values() for ref in refs if not ref.get("vendored"))
 
     def symbols(self) -> list[dict]:
         from pfdtrain.legacy_map import by_legacy
@@ -128,7 +146,7 @@ class ScanReport:
         table: dict[str, dict] = {}
         for path, refs in self.references.items():
             for ref in refs:
-                if ref["kind"] == "relative-import":
+                if ref.get("vendored"):
                     continue
                 item = table.get(ref["legacy"])
                 if item is None:
@@ -158,18 +176,25 @@ class ScanReport:
                        "files_with_references": len(self.references), "failed": self.failed},
             "files": [{"path": path, "references": refs} for path, refs in sorted(self.references.items())],
             "symbols": self.symbols(),
+            "vendored": self.vendored(),
+            "legacy_packages": [{"path": p, "files": n} for p, n in sorted(self.legacy_packages.items())],
             "checkpoints": self.checkpoints,
             "commands": self.commands(target),
         }
 
 
-def scan(path: Path, exclude: Sequence[str] = ()) -> ScanReport:
+def scan(path: Path, exclude: Sequence[str] = (), include_vendored: bool = False) -> ScanReport:
+    """The read-only report (see the module docstring); classifies references as ``pfdtrain codemod``
+    would with the same options, under the same root."""
     from codemods import analyse_source, parse_error
+    from codemods._layout import clear_caches
     from codemods._prefilter import may_reference_legacy
-    from pfdtrain.cli.codemod import _excluded
+    from pfdtrain.cli.codemod import _excluded, root_of
 
+    clear_caches()
     root = path if path.is_dir() else path.parent
     report = ScanReport(str(root.resolve()))
+    layout_root = str(root_of(path))
 
     def shown(p: Path) -> str:
         try:
@@ -198,9 +223,14 @@ def scan(path: Path, exclude: Sequence[str] = ()) -> ScanReport:
                 continue
             report.files_parsed += 1
             try:
-                analysis = analyse_source(data, str(file.resolve()))
+                analysis = analyse_source(data, str(file.resolve()), include_vendored=include_vendored,
+                                          root=layout_root)
             except (SyntaxError, ValueError) as exc:
                 report.failed.append({"path": shown(file), "error": parse_error(exc)})
+                continue
+            if analysis.legacy_package is not None:
+                folder = analysis.legacy_package
+                report.legacy_packages[folder] = report.legacy_packages.get(folder, 0) + 1
                 continue
             if analysis.findings:
                 report.references[shown(file)] = [f.as_dict() for f in analysis.findings]
@@ -214,16 +244,29 @@ def scan(path: Path, exclude: Sequence[str] = ()) -> ScanReport:
 def print_report(report: ScanReport, target: str, out: TextIO) -> None:
     w = out.write
     refs = report.references
-    n_refs = sum(len(v) for v in refs.values())
-    w(f"Legacy `training` references: {n_refs} in {len(refs)} of {report.files_scanned} Python files\n")
+    n_legacy = report.legacy_left()
+    n_vendored = sum(len(v) for v in refs.values()) - n_legacy
+    files_legacy = sum(1 for items in refs.values() if any(not r.get("vendored") for r in items))
+    w(f"Legacy `training` references: {n_legacy} in {files_legacy} of {report.files_scanned} Python files")
+    w(f" (and {n_vendored} that resolve to vendored copies)\n" if n_vendored else "\n")
     for path, items in sorted(refs.items()):
         w(f"  {path}\n")
         for ref in items:
             arrow = f" -> {ref['target']}" if ref["target"] else ""
-            flag = "" if ref["status"] == "rewritten" else f"  [{ref['status'].upper()}]"
+            status = "vendored" if ref.get("vendored") else ref["status"]
+            flag = "" if status == "rewritten" else f"  [{status.upper()}]"
             w(f"    {ref['line']:>5}  {ref['kind']:<15} {ref['legacy']}{arrow}{flag}\n")
             if ref["status"] != "rewritten" and ref["message"]:
                 w(f"           {ref['message']}\n")
+    vendored = report.vendored()
+    if vendored:
+        w("\nVendored copies of the package (their imports are left as written; "
+          "`pfdtrain codemod --include-vendored` rewrites them):\n")
+        for item in vendored:
+            w(f"  {item['copy']}: {item['references']} reference(s) in {len(item['files'])} file(s)\n")
+    for folder, files in sorted(report.legacy_packages.items()):
+        w(f"\nThe legacy package is still here: {folder} ({files} of its files mention it; not scanned: "
+          "it is what the migration removes once nothing imports it)\n")
     symbols = report.symbols()
     if symbols:
         w("\nBy symbol (uses, legacy name, where it goes):\n")
@@ -254,9 +297,10 @@ def print_report(report: ScanReport, target: str, out: TextIO) -> None:
             w(f"  {command}\n")
 
 
-def run_scan(path: Path, as_json: bool = False, exclude: Sequence[str] = (), out: TextIO | None = None) -> int:
+def run_scan(path: Path, as_json: bool = False, exclude: Sequence[str] = (), out: TextIO | None = None,
+             include_vendored: bool = False) -> int:
     out = sys.stdout if out is None else out
-    report = scan(path, exclude)
+    report = scan(path, exclude, include_vendored)
     target = str(path)
     if as_json:
         out.write(json.dumps(report.as_json(target), indent=2) + "\n")
