@@ -247,3 +247,10 @@ def test_help_explains_the_flags_that_change_behaviour():
     text = runner.invoke(app, ["codemod", "--help"], terminal_width=200).output
     assert "--replace-deprecated" in text and "--to-core" in text and "--include-vendored" in text
     assert text.count("CHANGES BEHAVIOUR") == 2
+
+
+def test_without_a_path_the_current_folder_is_rewritten(repo, monkeypatch):
+    monkeypatch.chdir(repo)
+    result = invoke()
+    assert result.exit_code == 0, result.output
+    assert (repo / "scripts" / "train.py").read_text() == NEW

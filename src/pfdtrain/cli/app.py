@@ -104,8 +104,9 @@ def migrate_checkpoint(
 
 @app.command()
 def codemod(
-    paths: Annotated[list[Path], typer.Argument(
-        exists=True, help="Files or folders to rewrite (folders: every *.py below).")],
+    paths: Annotated[list[Path] | None, typer.Argument(
+        exists=True, help="Files or folders to rewrite (folders: every *.py below); default: the current folder.",
+        show_default=False)] = None,
     diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff to stdout; write nothing.")] = False,
     check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if any file would change.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0: automatic).")] = 0,
@@ -135,9 +136,9 @@ def codemod(
     """
     from pfdtrain.cli.codemod import run_codemod
 
-    raise typer.Exit(run_codemod(paths, diff=diff, check=check, jobs=jobs, exclude=exclude or [], to_core=to_core,
-                                 replace_deprecated=replace_deprecated, include_vendored=include_vendored,
-                                 verbose=verbose))
+    raise typer.Exit(run_codemod(paths or [Path(".")], diff=diff, check=check, jobs=jobs, exclude=exclude or [],
+                                 to_core=to_core, replace_deprecated=replace_deprecated,
+                                 include_vendored=include_vendored, verbose=verbose))
 
 
 @app.command()
