@@ -194,8 +194,8 @@ class MLflowLogger(Callback):
     def __init__(self, experiment_name: str = "bearing_fault_diagnosis", run_name: Any = None) -> None:
         self.experiment_name = experiment_name
         self.run_name = run_name
-        self.mlflow = None
-        self.run = None
+        self.mlflow: Any = None  # the mlflow module once a run started (optional extra)
+        self.run: Any = None
 
     def on_train_begin(self, trainer: Any) -> None:
         try:
