@@ -41,7 +41,9 @@ from pfdtrain.checkpoint.diagnose import (
     unsafe_globals,
 )
 from pfdtrain.checkpoint.errors import CorruptCheckpointError, UnsafeCheckpointError
+from pfdtrain.checkpoint.regular_file import open_regular
 from pfdtrain.migration.legacy_values import ALIASES, to_plain_data
+from pfdtrain.migration.source_check import SourceCheck, check_source
 
 #: ``torch.save(..., _use_new_zipfile_serialization=False)`` files start with this pickled number.
 LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
@@ -79,13 +81,18 @@ class LoadedFile:
 
 
 def inspect_file(path: str | os.PathLike[str]) -> FileInfo:
-    """Classify a file from its first bytes; raise :class:`CorruptCheckpointError` for non-checkpoints."""
+    """Classify a file from its first bytes; raise :class:`CorruptCheckpointError` for non-checkpoints.
+
+    Only a regular file is opened (a FIFO would block, a device never end): anything else raises
+    :class:`~pfdtrain.checkpoint.errors.NotRegularFileError` before any open.
+    """
     file = Path(path)
-    if file.is_dir():
-        raise CorruptCheckpointError(f"{file} is a directory, not a checkpoint file", kind="not-a-checkpoint")
-    with open(file, "rb") as handle:  # FileNotFoundError propagates as is
-        head = handle.read(64)
-    size = file.stat().st_size
+    fd = open_regular(file)  # FileNotFoundError propagates as is
+    try:
+        head = os.pread(fd, 64, 0)
+        size = os.fstat(fd).st_size
+    finally:
+        os.close(fd)
     if not head:
         raise CorruptCheckpointError(
             f"{file} is empty (0 bytes): an interrupted save or a failed copy; use an earlier checkpoint.",
@@ -143,15 +150,20 @@ def safe_load(
     mmap: bool = False,
     allow_globals: Sequence[AllowedGlobal] = (),
     trust_unsafe: bool = False,
+    checked: SourceCheck | None = None,
 ) -> LoadedFile:
     """Unpickle a checkpoint file safely and return it as plain data.
 
     ``mmap=True`` maps tensor storages instead of reading them (zip files only; a legacy file is
-    read normally). ``allow_globals`` admits extra globals: names (imported), objects, or
-    ``(object, "module.Name")`` pairs. Raises :class:`UnsafeCheckpointError` (nothing executed),
-    :class:`CorruptCheckpointError` or FileNotFoundError.
+    read normally). torch's mmap reader trusts the pickle's storage sizes, so the file first passes
+    :func:`~pfdtrain.migration.source_check.check_source` (every storage against its record; pass
+    ``checked`` when the caller already did). ``allow_globals`` admits extra globals: names
+    (imported), objects, or ``(object, "module.Name")`` pairs. Raises :class:`UnsafeCheckpointError`
+    (nothing executed), :class:`CorruptCheckpointError` or FileNotFoundError.
     """
     info = inspect_file(path)
+    if checked is None and mmap and info.serialization == "torch_zip":
+        checked = check_source(info.path, crc="pickle")
     warn_if_torch_predates_fix()
     extra = [_as_pair(item) for item in allow_globals]
     extra += numpy_companions({name for _, name in extra})
