@@ -1,3 +1,6 @@
+"""ModelCheckpoint: top-k files, names, bookkeeping, resume, and what a crash leaves behind."""
+
+import os
 
 import pytest
 import torch
@@ -313,3 +316,87 @@ def test_step_saving_monitoring_an_epoch_metric_waits_for_the_first_epoch(make_t
     other = ModelCheckpoint(dirpath=tmp_path, monitor="train_acc", every_n_train_steps=2)
     with pytest.raises(ConfigurationError, match="train_acc"):
         make_trainer().fit([other], [{"train_loss": 0.5}, {"train_loss": 0.4}])
+
+
+# ---------------------------------------------------------------------- after a crash (save_top_k)
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL at one exact moment: nothing after it runs (no clean-up, no later save)."""
+
+
+def _latest(folder):
+    return ModelCheckpoint(dirpath=folder, save_top_k=2, save_last=True)  # monitor=None: the latest 2
+
+
+def test_each_kept_file_carries_bookkeeping_that_includes_itself(real_trainer, loaders, tmp_path):
+    from pfdtrain.checkpoint import load
+
+    ckpt = _latest(tmp_path)
+    real_trainer([ckpt], max_epochs=3).fit(*loaders)
+    for path in ckpt.latest_model_paths:
+        assert path in load(path)["callbacks"][ckpt.state_key]["latest_model_paths"]
+
+
+def test_a_file_written_just_before_the_kill_is_replaced_not_kept_beside_a_v1(real_trainer, loaders, tmp_path,
+                                                                              monkeypatch):
+    """Killed after writing epoch 1's file, before last.pt: resuming from last.pt (epoch 0) redoes
+    epoch 1 and writes the same name again. The folder ends as an uninterrupted run leaves it."""
+    real_trainer([_latest(tmp_path / "straight")], max_epochs=4).fit(*loaders)
+
+    folder = tmp_path / "b"
+    first = real_trainer([_latest(folder)], max_epochs=4)
+    real_save = first.save_checkpoint
+
+    def save(path):
+        if first.current_epoch == 1 and str(path).endswith("last.pt"):
+            raise Killed
+        return real_save(path)
+
+    monkeypatch.setattr(first, "save_checkpoint", save)
+    with pytest.raises(Killed):
+        first.fit(*loaders)
+    assert _files(folder) == ["epoch=0-step=8.pt", "epoch=1-step=16.pt", "last.pt"]
+
+    real_trainer([_latest(folder)], max_epochs=4).fit(*loaders, ckpt_path=folder / "last.pt")
+    assert _files(folder) == _files(tmp_path / "straight") == ["epoch=2-step=24.pt", "epoch=3-step=32.pt", "last.pt"]
+
+
+def test_a_file_dropped_but_not_yet_deleted_at_the_kill_is_deleted_on_resume(real_trainer, loaders, tmp_path,
+                                                                             monkeypatch):
+    """Killed between writing epoch 2's file and deleting epoch 0's: resuming from the newest file
+    (whose bookkeeping no longer lists epoch 0's) deletes the straggler."""
+    import pfdtrain.callbacks.model_checkpoint as module
+
+    real_trainer([_latest(tmp_path / "straight")], max_epochs=4).fit(*loaders)
+    folder = tmp_path / "b"
+    real_remove = os.remove
+
+    def remove(path):
+        raise Killed
+
+    monkeypatch.setattr(module.os, "remove", remove)
+    with pytest.raises(Killed):
+        real_trainer([_latest(folder)], max_epochs=4).fit(*loaders)
+    monkeypatch.setattr(module.os, "remove", real_remove)
+    assert _files(folder) == ["epoch=0-step=8.pt", "epoch=1-step=16.pt", "epoch=2-step=24.pt", "last.pt"]
+    (folder / "exception-epoch=0-step=3.pt").write_bytes(b"not a file of the bookkeeping")
+
+    real_trainer([_latest(folder)], max_epochs=4).fit(*loaders, ckpt_path=folder / "epoch=2-step=24.pt")
+    assert _files(folder) == sorted(_files(tmp_path / "straight") + ["exception-epoch=0-step=3.pt"])
+
+
+def test_files_of_another_run_in_the_same_folder_are_never_replaced_or_deleted(real_trainer, loaders, tmp_path):
+    folder = tmp_path / "shared"
+    real_trainer([_latest(folder)], max_epochs=2).fit(*loaders)
+    before = {name: (folder / name).read_bytes() for name in _files(folder) if name != "last.pt"}
+    real_trainer([_latest(folder)], max_epochs=2).fit(*loaders)  # a fresh run: another run id
+    assert _files(folder) == sorted([*before, "epoch=0-step=8-v1.pt", "epoch=1-step=16-v1.pt", "last.pt"])
+    assert all((folder / name).read_bytes() == data for name, data in before.items())
+
+
+def test_stale_temporary_files_are_removed_when_the_run_starts(make_trainer, tmp_path):
+    leftover = tmp_path / ".epoch=4-step=57.pt.tmp-999999999-0123456789ab"
+    leftover.write_bytes(b"half a checkpoint")
+    ModelCheckpoint(dirpath=tmp_path).on_fit_start(make_trainer())
+    assert leftover.exists() is (os.name == "nt")
