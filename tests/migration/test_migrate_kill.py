@@ -92,9 +92,13 @@ def test_every_path_holds_its_old_file_or_a_complete_new_one_after_sigkill(tmp_p
         leftovers = [p.name for p in folder.iterdir() if p.name not in originals and not p.name.endswith(".v1.bak")]
         assert all(is_temp_file(name) for name in leftovers), leftovers
 
-    # A later run finishes the job: leftover temporary files are ignored, interrupted files migrated.
+    # A later run finishes the job: interrupted files are migrated, the killed runs' temporary files removed.
+    left = [p for p in folder.iterdir() if is_temp_file(p)]
     done = subprocess.run([sys.executable, "-m", "pfdtrain", "migrate-checkpoint", str(folder), "--no-progress"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert all(_state_of(folder / name, original) == "new" for name, original in originals.items())
+    assert not [p.name for p in folder.iterdir() if is_temp_file(p)]
+    if left:
+        assert f"removed {len(left)} temporary file(s) left by an interrupted run" in done.stdout
     assert seen_mixed, "no kill landed in the middle of the folder: the test proved nothing"

@@ -7,9 +7,11 @@ with ``fstat``, so nothing but a regular file is ever read.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import stat
+from collections.abc import Iterator
 
 from pfdtrain.checkpoint.errors import NotRegularFileError
 
@@ -82,3 +84,27 @@ def open_regular(path: str | os.PathLike[str]) -> int:
         os.close(fd)
         raise
     return fd
+
+
+@contextlib.contextmanager
+def torch_readable_path(path: str | os.PathLike[str]) -> Iterator[str]:
+    """``path`` as a name ``torch.load`` can open, also memory-mapped.
+
+    torch passes file names to C++ as UTF-8, so a name holding bytes that are not UTF-8 (Python's
+    surrogate escapes, e.g. ``\\udcff``) fails there. Such a file is opened here and handed over as
+    ``/proc/self/fd/N`` (``/dev/fd/N`` elsewhere), which names the same file in plain ASCII.
+    """
+    name = os.fspath(path)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        pass
+    else:
+        yield name
+        return
+    fd = open_regular(name)
+    try:
+        folder = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
+        yield f"{folder}/{fd}"
+    finally:
+        os.close(fd)

@@ -41,7 +41,7 @@ from pfdtrain.checkpoint.diagnose import (
     unsafe_globals,
 )
 from pfdtrain.checkpoint.errors import CorruptCheckpointError, UnsafeCheckpointError
-from pfdtrain.checkpoint.regular_file import open_regular
+from pfdtrain.checkpoint.regular_file import open_regular, torch_readable_path
 from pfdtrain.migration.legacy_values import ALIASES, to_plain_data
 from pfdtrain.migration.source_check import SourceCheck, check_source
 
@@ -262,7 +262,8 @@ def _torch_load(info: FileInfo, map_location: Any, mmap: bool, *, weights_only: 
     if not weights_only:
         kwargs["pickle_module"] = _aliasing_pickle_module()
     try:
-        return torch.load(info.path, **kwargs)
+        with torch_readable_path(info.path) as name:
+            return torch.load(name, **kwargs)
     except (MemoryError, PermissionError, FileNotFoundError):
         raise
     except Exception as exc:

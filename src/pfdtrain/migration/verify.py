@@ -31,7 +31,7 @@ import torch
 
 from pfdtrain.checkpoint.errors import CheckpointError, DamagedCheckpointError
 from pfdtrain.checkpoint.format import is_v2
-from pfdtrain.checkpoint.regular_file import open_regular
+from pfdtrain.checkpoint.regular_file import open_regular, torch_readable_path
 from pfdtrain.migration.compare import first_difference
 from pfdtrain.migration.fast_save import WriteReport
 from pfdtrain.migration.mapped_archive import MappedArchive
@@ -58,7 +58,8 @@ def verify_written(path: Path, expected: Any, report: WriteReport | None = None,
         raise VerificationError(f"the written file is not a sound checkpoint: {exc}") from None
     assert written.layout is not None  # torch.save writes zip archives
     _check_records(written, report or WriteReport(fast=False), source)
-    reloaded = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    with torch_readable_path(path) as name:
+        reloaded = torch.load(name, map_location="cpu", weights_only=True, mmap=True)
     if not legacy and not is_v2(reloaded):
         raise VerificationError(f"{path}: the written file is not a v2 checkpoint")
     problem = first_difference(expected, reloaded, same_tensor=_SameStorage(path, written, report))
@@ -66,7 +67,8 @@ def verify_written(path: Path, expected: Any, report: WriteReport | None = None,
         raise VerificationError(f"the written file differs from the migrated checkpoint: {problem}")
     if written.size <= PLAIN_LOAD_LIMIT:
         try:
-            plain = torch.load(path, map_location="cpu", weights_only=True)
+            with torch_readable_path(path) as name:
+                plain = torch.load(name, map_location="cpu", weights_only=True)
         except Exception as exc:
             raise VerificationError(f"torch.load(weights_only=True) refuses the written file: {exc}") from None
         problem = first_difference(expected, plain)
