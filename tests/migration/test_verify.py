@@ -134,3 +134,25 @@ def test_a_damaged_source_found_by_the_writer_raises_the_inputs_error(tmp_path, 
 
 def test_the_inputs_error_class_is_a_checkpoint_format_error():
     assert issubclass(DamagedCheckpointError, ValueError)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "copy_file_range"), reason="kernel copy (Linux)")
+def test_a_kernel_copy_that_went_wrong_is_caught_by_reading_the_file_back(tmp_path, monkeypatch):
+    import os
+
+    import pfdtrain.migration.fast_save as fast_save
+
+    path, _ = _v1_with_big_storage(tmp_path)
+    real_copy = os.copy_file_range
+
+    def faulty_copy(source, target, count, offset_src=None, offset_dst=None):
+        at = os.lseek(target, 0, os.SEEK_CUR)
+        copied = real_copy(source, target, count, offset_src, offset_dst)
+        os.pwrite(target, b"\xff", at + copied // 2)  # one byte lost on the way
+        return copied
+
+    monkeypatch.setattr(fast_save.os, "copy_file_range", faulty_copy)
+    result = migrate_file(path)
+    assert result.status == "failed" and result.error_kind == "verify-failed", result.error
+    assert "of the written file does not match its CRC-32" in result.error and "write or disk error" in result.error
+    assert sorted(p.name for p in path.parent.iterdir()) == ["best_model.pth"]
