@@ -260,7 +260,7 @@ def shared_blowup_pickle(levels: int) -> bytes:
 
 
 def legacy_with_object_pickle(name: str, new_pickle: bytes) -> bytes:
-    parts, raw = legacy_parts(zoo_bytes(name))
+    parts, _ = legacy_parts(zoo_bytes(name))
     parts[3] = new_pickle
     parts[4] = pickle.dumps([], protocol=2)
     return b"".join(parts[:5])

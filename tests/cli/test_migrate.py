@@ -231,7 +231,7 @@ def test_a_damaged_file_is_named_and_nothing_is_written_in_any_mode(tmp_path):
         result = _invoke(folder, *args)
         assert result.exit_code == 1, result.output
         assert re.search(r"FAILED \S*bad.pth: damaged: .*storage '1' claims 12 float32 elements", result.output)
-        assert "(verified)" not in [line for line in result.output.splitlines() if "bad.pth" in line][0]
+        assert "(verified)" not in next(line for line in result.output.splitlines() if "bad.pth" in line)
         assert bad.read_bytes() == original and not (folder / "bad.pth.v1.bak").exists()
         assert not (tmp_path / "out" / "bad.pth").exists()
     assert (tmp_path / "out" / "cnn_trainer_best_model.pth").exists()  # the good file next to it migrated

@@ -33,7 +33,8 @@ def _write_v1_folder(folder: Path) -> dict[str, tuple[str, float]]:
     originals = {}
     for i in range(FILES):
         value = float(i + 1)
-        ckpt = {"epoch": i, "model_state_dict": {"fc.weight": torch.full((NUMEL,), value), "fc.bias": torch.arange(7.0)},
+        weights = {"fc.weight": torch.full((NUMEL,), value), "fc.bias": torch.arange(7.0)}
+        ckpt = {"epoch": i, "model_state_dict": weights,
                 "optimizer_state_dict": {"state": {}, "param_groups": []}, "best_val_acc": 50.0 + i,
                 "best_val_loss": 1.0, "history": {"train_loss": [1.0] * (i + 1)}}
         path = folder / f"run{i}_best_model.pth"

@@ -45,7 +45,7 @@ def test_every_zip_file_of_the_zoo_passes_with_every_crc_checked(name):
 def test_the_legacy_file_passes_and_its_storages_are_counted():
     checked = check_source(ZOO / LEGACY)
     assert checked.serialization == "torch_legacy"
-    parts, raw = dc.legacy_parts(dc.zoo_bytes(LEGACY))
+    parts, _ = dc.legacy_parts(dc.zoo_bytes(LEGACY))
     assert len(checked.claims) == len(dc.storage_refs(parts[3])) == 16
 
 
@@ -122,8 +122,8 @@ def test_a_flipped_byte_in_the_pickle_fails_its_crc(tmp_path):
     data = dc.zoo_bytes(BARE)
     record = dc.pickle_member(dc.members(data))
     path = _file(tmp_path, dc.flip(data, record.data_offset + 40))
-    assert list(torch.load(path, weights_only=True))[0] == "cnnv.weight"  # torch reads a renamed key
-    with pytest.raises(DamagedCheckpointError, match="'model/data.pkl'"):
+    assert next(iter(torch.load(path, weights_only=True))) == "cnnv.weight"  # torch reads a renamed key
+    with pytest.raises(DamagedCheckpointError, match=r"'model/data\.pkl'"):
         check_source(path, crc="pickle")
 
 
@@ -132,7 +132,7 @@ def test_a_damaged_local_header_signature_is_refused_with_the_data_intact(tmp_pa
     record = next(m for m in dc.members(data) if m.name == b"model/data/1")
     path = _file(tmp_path, dc.flip(data, record.header_offset + 1))
     assert _torch_refuses(path) is not None
-    with pytest.raises(DamagedCheckpointError, match="local header of record 'model/data/1' .* bad signature"):
+    with pytest.raises(DamagedCheckpointError, match=r"local header of record 'model/data/1' .* bad signature"):
         check_source(path)
 
 

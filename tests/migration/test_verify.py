@@ -52,7 +52,7 @@ def test_a_written_storage_whose_size_disagrees_with_the_pickle_is_refused(tmp_p
     member = dc.pickle_member(records)
     member.data = dc.change_storage(member.data, 0, numel=20)
     path.write_bytes(dc.build_zip(records))
-    with pytest.raises(VerificationError, match="not a sound checkpoint: .* claims 20 float32 elements"):
+    with pytest.raises(VerificationError, match=r"not a sound checkpoint: .* claims 20 float32 elements"):
         verify_written(path, payload, report)
 
 

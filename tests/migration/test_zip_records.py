@@ -43,7 +43,7 @@ def test_files_torch_saves_now_pass_including_empty_and_big_records(tmp_path):
     assert {r.size for r in layout.records} >= {0, 12 << 20, 7}
 
 
-@pytest.mark.parametrize("damage, message", [
+@pytest.mark.parametrize(("damage", "message"), [
     (lambda d: d + b"\x00", "no end-of-central-directory record"),
     (lambda d: d[:-1], "no end-of-central-directory record"),
     (lambda d: d + b"PK\x03\x04" + bytes(40), "no end-of-central-directory record"),
@@ -67,7 +67,7 @@ def _central(records, **changes):
     return central
 
 
-@pytest.mark.parametrize("change, message", [
+@pytest.mark.parametrize(("change", "message"), [
     ({"duplicate": 4}, "listed twice"),
     ({"rename": 4}, "names another record"),
     ({"swap": (4, 5)}, "names another record"),

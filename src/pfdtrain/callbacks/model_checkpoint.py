@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -77,14 +78,17 @@ class ModelCheckpoint(Callback):
     ) -> None:
         self.mode = check_mode("ModelCheckpoint", mode)
         if monitor is not None and (not isinstance(monitor, str) or not monitor):
-            raise ConfigurationError(f"ModelCheckpoint(monitor=...) must be a metric name or None; received {monitor!r}.")
+            raise ConfigurationError(
+                f"ModelCheckpoint(monitor=...) must be a metric name or None; received {monitor!r}."
+            )
         if not _is_int(save_top_k) or save_top_k < -1:
             raise ConfigurationError(
                 f"ModelCheckpoint(save_top_k=...) must be an int >= -1 (-1 keeps all, 0 none); received {save_top_k!r}."
             )
         if every_n_train_steps is not None and (not _is_int(every_n_train_steps) or every_n_train_steps < 0):
             raise ConfigurationError(
-                f"ModelCheckpoint(every_n_train_steps=...) must be None or an int >= 0; received {every_n_train_steps!r}."
+                "ModelCheckpoint(every_n_train_steps=...) must be None or an int >= 0; "
+                f"received {every_n_train_steps!r}."
             )
         every_n_train_steps = every_n_train_steps or None
         if every_n_epochs is None:
@@ -95,7 +99,9 @@ class ModelCheckpoint(Callback):
             )
         if filename is not None:
             if not isinstance(filename, str) or not filename:
-                raise ConfigurationError(f"ModelCheckpoint(filename=...) must be a non-empty str; received {filename!r}.")
+                raise ConfigurationError(
+                    f"ModelCheckpoint(filename=...) must be a non-empty str; received {filename!r}."
+                )
             _parse_template(filename)  # raises on a malformed template, before training starts
         self.dirpath: Path | None = Path(dirpath) if dirpath is not None else None
         self.filename = filename if filename is not None else DEFAULT_FILENAME
@@ -162,7 +168,8 @@ class ModelCheckpoint(Callback):
         try:
             trainer.save_checkpoint(path)
         except Exception as err:  # never hide the exception that is propagating
-            warnings.warn(f"ModelCheckpoint could not save {path} after {type(exception).__name__}: {err}", stacklevel=2)
+            warnings.warn(f"ModelCheckpoint could not save {path} after {type(exception).__name__}: {err}",
+                          stacklevel=2)
             return
         self._say(trainer, f"ModelCheckpoint: saved {path} after {type(exception).__name__}.")
 
@@ -230,10 +237,8 @@ class ModelCheckpoint(Callback):
         if path in self.best_k_models or path in self.latest_model_paths or path == self.last_model_path:
             return
         if getattr(trainer, "is_global_zero", True):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.remove(path)
-            except FileNotFoundError:
-                pass
             self._say(trainer, f"ModelCheckpoint: removed {path}.")
 
     def _worst_path(self) -> str:

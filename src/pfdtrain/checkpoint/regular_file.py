@@ -18,6 +18,16 @@ from pfdtrain.checkpoint.errors import NotRegularFileError
 _OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
+def read_at(fd: int, size: int, offset: int) -> bytes:
+    """Up to ``size`` bytes at ``offset`` (``os.pread``; where it does not exist, Windows, a seek and
+    a read, which moves the descriptor's position)."""
+    pread = getattr(os, "pread", None)
+    if pread is not None:
+        return bytes(pread(fd, size, offset))
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, size)
+
+
 def non_regular_kind(mode: int) -> str | None:
     """What a file of this ``st_mode`` is when it is not a regular file (``"a named pipe (FIFO)"``...)."""
     if stat.S_ISREG(mode):
@@ -59,7 +69,9 @@ def check_regular(path: str | os.PathLike[str]) -> os.stat_result:
         info = os.stat(path)
     except FileNotFoundError:
         if os.path.islink(path):
-            raise NotRegularFileError(f"{os.fspath(path)} is a symbolic link to a missing file; it was skipped.") from None
+            raise NotRegularFileError(
+                f"{os.fspath(path)} is a symbolic link to a missing file; it was skipped."
+            ) from None
         raise FileNotFoundError(errno.ENOENT, "No checkpoint file at this path", os.fspath(path)) from None
     except OSError as exc:
         if exc.errno == errno.ELOOP:

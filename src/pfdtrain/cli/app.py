@@ -57,7 +57,7 @@ def migrate_checkpoint(
     exclude: list[str] = typer.Option([], "--exclude", metavar="GLOB", help="Files to skip in folders (repeatable)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Report each file's layout and what would change; write nothing."),
     check: bool = typer.Option(False, "--check", help="Write nothing; exit 1 if any file still needs migrating (for CI)."),
-    verify: bool = typer.Option(False, "--verify", help="Reload each output and compare every tensor (always done in place)."),
+    verify: bool = typer.Option(False, "--verify", help="Kept for scripts: every output is verified."),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write v2 files under this folder (same relative paths) instead of in place."
     ),

@@ -1,10 +1,11 @@
 """``migrate-checkpoint``: upgrade a folder of legacy checkpoints to v2, file by file, safely.
 
-Every file is handled by :func:`pfdtrain.migration.migrate.migrate_file` (load memory-mapped,
-detect, upgrade, write atomically, verify, back up). This module finds the files, runs them
-(in parallel with ``--jobs``), shows progress, prints the summary, writes ``--report`` and
-chooses the exit status: 0 when all went well, 1 when a file failed or, with ``--check``,
-when a file still needs migrating.
+Every file is handled by :func:`pfdtrain.migration.migrate.migrate_file` (check, load
+memory-mapped, detect, upgrade, write atomically, verify, back up). This module finds the files
+(only regular files: anything else is skipped unopened), removes what killed runs left in their
+folders, runs them (in parallel with ``--jobs``), shows progress, prints the summary, writes
+``--report`` and chooses the exit status: 0 when all went well, 1 when a file failed or was
+skipped or, with ``--check``, when a file still needs migrating.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import torch
 from rich.console import Console
@@ -251,17 +253,20 @@ def _options(
 ) -> MigrationOptions:
     if downgrade is not None:
         if downgrade not in DOWNGRADERS:
-            raise UsageError(f"--downgrade {downgrade}: unknown layout; choose one of: {', '.join(sorted(DOWNGRADERS))}")
+            known = ", ".join(sorted(DOWNGRADERS))
+            raise UsageError(f"--downgrade {downgrade}: unknown layout; choose one of: {known}")
         if output is None and not dry_run:
             raise UsageError("--downgrade needs --output DIR: a downgrade never replaces the v2 file")
-    allowed = []
-    for name in allow_global:
-        try:
-            allowed.append((resolve_global(name), name))
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
+    allowed = [(_resolve(name), name) for name in allow_global]
     return MigrationOptions(dry_run=dry_run, verify=verify, downgrade_to=downgrade,
                             allow_globals=tuple(allowed), trust_unsafe=trust_unsafe)
+
+
+def _resolve(name: str) -> object:
+    try:
+        return resolve_global(name)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _run_jobs(
@@ -274,7 +279,7 @@ def _run_jobs(
     )
     with Progress(*columns, console=err_console, disable=not show_progress, transient=False) as bar:
         task = bar.add_task("migrating", total=total or None, files=f"0/{len(job_list)} files")
-        done = Counter()
+        done: Counter[str] = Counter()
         lock = threading.Lock()
 
         def run(job: Job) -> FileResult:
@@ -339,7 +344,8 @@ def _print_summary(results: Sequence[FileResult], console: Console, options: Mig
                           f"{escape(result.error or '')}", highlight=False)
             continue
         if result.status == "failed":
-            console.print(f"[bold red]FAILED[/] {escape(name)}: [red]{result.error_kind}[/]: {escape(result.error or '')}",
+            console.print(f"[bold red]FAILED[/] {escape(name)}: [red]{result.error_kind}[/]: "
+                          f"{escape(result.error or '')}",
                           highlight=False)
             if verbose and result.traceback:
                 console.print(escape(result.traceback.rstrip()), highlight=False)
@@ -403,7 +409,10 @@ def write_report(path: Path, results: Sequence[FileResult], code: int, seconds: 
         "files": entries,
     }
     text = json.dumps(document, indent=2, default=str) + "\n"
-    atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+    def write(handle: BinaryIO) -> None:
+        handle.write(text.encode("utf-8"))
+
+    atomic_write(path, write)
 
 
 def _mode(options: MigrationOptions, check: bool, output: Path | None) -> str:

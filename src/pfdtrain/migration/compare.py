@@ -15,7 +15,6 @@ from typing import Any
 
 import torch
 
-
 #: Decides whether two tensors hold the same bytes without reading them (True/False), or cannot (None).
 SameTensor = Callable[[torch.Tensor, torch.Tensor], "bool | None"]
 

@@ -13,9 +13,13 @@ bytes travel from the mapped source pages through user space. Here:
 * any other chunk is written normally, its CRC computed by zlib in a thread while the kernel
   copies it. A record that did not arrive as one chunk has its CRC computed from the file.
 
-If anything about the archive is unexpected the file is rewritten with a plain ``torch.save``:
-never a zip with missing CRCs. The caller's verification (``--verify``, always in place) then
-compares every tensor of the written file with the source.
+* a storage found in the source whose CRC is computed here (it was written from memory) must
+  match the source record's CRC: otherwise the input is damaged and the write stops.
+
+The write reports the CRC each chunk got (:class:`WriteReport`), and big chunks are read back
+from the file one piece behind the copy (:class:`WrittenCrcs`), for the verification that follows
+(:mod:`~pfdtrain.migration.verify`). If anything about the archive is unexpected the file is
+rewritten with a plain ``torch.save``: never a zip with missing CRCs.
 
 torch's CRC switch is process-wide (``torch.serialization.set_crc32_options``): while a
 migration writes, another thread's ``torch.save`` in the same process would also skip CRCs. The
@@ -35,7 +39,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 import torch
 
@@ -91,15 +95,19 @@ class WrittenCrcs:
     duplicate of the descriptor, so nothing the writer does to its own can make it read another file.
     """
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, threads: int = 2) -> None:
         self._fd = os.dup(fd)
         self._queue: queue.SimpleQueue[tuple[int, int, int] | None] = queue.SimpleQueue()
         self._pieces: dict[int, list[tuple[int, int]]] = {}  # chunk offset -> its pieces (id, size), in order
         self._results: dict[int, int] = {}  # piece id -> CRC-32
         self._next = 0
         self._failed = False
-        self._thread = threading.Thread(target=self._run, name="crc32-written", daemon=True)
-        self._thread.start()
+        # Two readers: while the kernel copies, they share the CPU with it; once it is done (fsync waits
+        # for the disk) both cores finish the rest.
+        self._threads = [threading.Thread(target=self._run, name="crc32-written", daemon=True)
+                         for _ in range(max(1, min(threads, os.cpu_count() or 1)))]
+        for thread in self._threads:
+            thread.start()
 
     def add(self, chunk: int, offset: int, size: int) -> None:
         """Queue ``size`` written bytes at ``offset``, the next piece of the chunk that starts at ``chunk``."""
@@ -115,11 +123,16 @@ class WrittenCrcs:
         return {(chunk, sum(size for _, size in pieces)) for chunk, pieces in self._pieces.items()}
 
     def close(self) -> None:
-        """No more pieces: the thread finishes the queue, then stops."""
-        self._queue.put(None)
+        """No more pieces: the threads finish the queue, then stop."""
+        for _ in self._threads:
+            self._queue.put(None)
 
     def wait(self) -> dict[tuple[int, int], int]:
-        self._thread.join()
+        for thread in self._threads:
+            thread.join()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
         if self._failed:
             return {}
         found = {}
@@ -135,13 +148,12 @@ class WrittenCrcs:
         try:
             while (item := self._queue.get()) is not None:
                 piece, offset, size = item
-                self._results[piece] = _crc_of_file_range(self._fd, offset, size)
+                if not self._failed:
+                    self._results[piece] = _crc_of_file_range(self._fd, offset, size)
         except (OSError, ValueError):
             self._failed = True
-            while self._queue.get() is not None:  # drain, so that close() is always consumed
+            while self._queue.get() is not None:  # drain, so that each close() marker is consumed
                 pass
-        finally:
-            os.close(self._fd)
 
 
 def _crc_of_file_range(fd: int, offset: int, size: int) -> int:
@@ -180,7 +192,7 @@ def save_fast(
     try:
         with _torch_crc_disabled() as disabled, _Writer(handle, on_bytes, source if disabled else None,
                                                          written) as writer:
-            torch.save(obj, writer)
+            torch.save(obj, cast(BinaryIO, writer))  # a file-like object: write() and flush() are all torch uses
         written.close()
         if disabled:
             fill_crcs(handle.fileno(), writer.crcs)

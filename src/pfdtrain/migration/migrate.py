@@ -229,11 +229,18 @@ def _make_folders(folder: Path) -> list[Path]:
 
 
 def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders made for a file that failed, deepest first, while they are empty."""
     for folder in folders:
-        try:
-            folder.rmdir()
-        except OSError:  # not empty (another file was written there), or gone
+        if not _rmdir(folder):
             return
+
+
+def _rmdir(folder: Path) -> bool:
+    try:
+        folder.rmdir()
+    except OSError:  # not empty (another file was written there), or gone
+        return False
+    return True
 
 
 def _check_nothing_lost(read: ReadResult) -> None:

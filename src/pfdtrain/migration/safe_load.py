@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, cast
 
 import torch
 from packaging.version import Version
@@ -41,7 +41,7 @@ from pfdtrain.checkpoint.diagnose import (
     unsafe_globals,
 )
 from pfdtrain.checkpoint.errors import CorruptCheckpointError, UnsafeCheckpointError
-from pfdtrain.checkpoint.regular_file import open_regular, torch_readable_path
+from pfdtrain.checkpoint.regular_file import open_regular, read_at, torch_readable_path
 from pfdtrain.migration.legacy_values import ALIASES, to_plain_data
 from pfdtrain.migration.source_check import SourceCheck, check_source
 
@@ -50,7 +50,7 @@ LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
 #: GHSA-63cw-57p8-fm3p (CVE-2026-24747): weights_only memory corruption, fixed in torch 2.10.
 FIXED_IN_TORCH = Version("2.10")
 
-AllowedGlobal = Union[str, Any, tuple[Any, str]]
+AllowedGlobal = str | Any | tuple[Any, str]
 
 
 class UnsafeLoadWarning(UserWarning):
@@ -89,7 +89,7 @@ def inspect_file(path: str | os.PathLike[str]) -> FileInfo:
     file = Path(path)
     fd = open_regular(file)  # FileNotFoundError propagates as is
     try:
-        head = os.pread(fd, 64, 0)
+        head = read_at(fd, 64, 0)
         size = os.fstat(fd).st_size
     finally:
         os.close(fd)
@@ -326,7 +326,7 @@ def registered_safe_globals(entries: Sequence[tuple[Any, str]]) -> Iterator[None
         fresh = [e for e in entries if _registry_counts[e] == 0]
         _registry_counts.update(entries)
         if fresh:
-            torch.serialization.add_safe_globals(fresh)
+            torch.serialization.add_safe_globals(cast(Any, fresh))  # (object, "module.Name") pairs, as documented
     try:
         yield
     finally:

@@ -212,9 +212,9 @@ def _interpret(handle: BinaryIO, storages: list[Any] | None = None) -> tuple[Any
             stack.append(tuple(items))
         elif op in ("TUPLE1", "TUPLE2", "TUPLE3"):
             n = int(op[-1])
-            items = tuple(stack[-n:])
+            group = tuple(stack[-n:])
             del stack[-n:]
-            stack.append(items)
+            stack.append(group)
         elif op in ("LIST", "FROZENSET"):
             items = pop_mark()
             stack.append(items)
@@ -235,7 +235,7 @@ def _interpret(handle: BinaryIO, storages: list[Any] | None = None) -> tuple[Any
             _set(stack[-1], key, value)
         elif op == "SETITEMS":
             items = pop_mark()
-            for key, value in zip(items[::2], items[1::2]):
+            for key, value in zip(items[::2], items[1::2], strict=False):
                 _set(stack[-1], key, value)
         elif op == "POP":
             stack.pop()
@@ -244,11 +244,11 @@ def _interpret(handle: BinaryIO, storages: list[Any] | None = None) -> tuple[Any
         elif op == "DUP":
             stack.append(stack[-1])
         elif op in ("PUT", "BINPUT", "LONG_BINPUT"):
-            memo[int(arg)] = stack[-1]
+            memo[_index(arg)] = stack[-1]
         elif op == "MEMOIZE":
             memo[len(memo)] = stack[-1]
         elif op in ("GET", "BINGET", "LONG_BINGET"):
-            stack.append(memo[int(arg)])
+            stack.append(memo[_index(arg)])
         elif op == "GLOBAL":
             module, _, name = str(arg).partition(" ")
             globals_seen.append(f"{module}.{name}")
@@ -294,9 +294,16 @@ def _interpret(handle: BinaryIO, storages: list[Any] | None = None) -> tuple[Any
     raise UnsupportedPickle("no STOP opcode")
 
 
+def _index(arg: Any) -> int:
+    """A memo index from an opcode argument (an int for every memo opcode of a sound pickle)."""
+    if not isinstance(arg, int):
+        raise UnsupportedPickle(f"memo index {arg!r}")
+    return arg
+
+
 def _pairs(items: list[Any]) -> dict:
     out: dict = {}
-    for key, value in zip(items[::2], items[1::2]):
+    for key, value in zip(items[::2], items[1::2], strict=False):
         _set(out, key, value)
     return out
 

@@ -33,7 +33,7 @@ import torch
 
 from pfdtrain.checkpoint.diagnose import ZIP_MAGIC
 from pfdtrain.checkpoint.errors import DamagedCheckpointError
-from pfdtrain.checkpoint.regular_file import open_regular
+from pfdtrain.checkpoint.regular_file import open_regular, read_at
 from pfdtrain.migration.skeleton import global_name, interpret_pickle, tree_shape
 from pfdtrain.migration.zip_records import ZipLayout, ZipRecord, check_crcs, read_zip_layout
 
@@ -110,7 +110,7 @@ def check_source(path: str | os.PathLike[str], *, crc: str = "all") -> SourceChe
     try:
         info = os.fstat(fd)
         identity = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
-        head = os.pread(fd, 64, 0)
+        head = read_at(fd, 64, 0)
         check = SourceCheck(file, "unknown", info.st_size, identity)
         if head.startswith(ZIP_MAGIC):
             check.serialization = "torch_zip"
@@ -157,7 +157,7 @@ def _check_zip(fd: int, check: SourceCheck, crc: str) -> None:
                                      kind="not-a-checkpoint")
     check_crcs(fd, [pickled], source)
     storages: list[Any] = []
-    obj = _interpret(io.BytesIO(os.pread(fd, pickled.size, pickled.data_offset)), storages, source, "data.pkl")
+    obj = _interpret(io.BytesIO(read_at(fd, pickled.size, pickled.data_offset)), storages, source, "data.pkl")
     _check_tree(obj, source)
     check.claims = _claims(storages, source, length=5)
     for claim in check.claims.values():
@@ -185,7 +185,7 @@ def _check_zip(fd: int, check: SourceCheck, crc: str) -> None:
     check_crcs(fd, rest, source)
     order = layout.by_name.get(f"{prefix}byteorder")
     if order is not None:
-        text = os.pread(fd, min(order.size, 16), order.data_offset)
+        text = read_at(fd, min(order.size, 16), order.data_offset)
         if text not in (b"little", b"big"):
             raise DamagedCheckpointError(f"{source} is damaged: its byteorder record holds {text!r}")
         check.byteorder = text.decode("ascii")
@@ -224,7 +224,7 @@ def _check_pickles(fd: int, check: SourceCheck) -> None:
                                      f"differ (e.g. {missing[0]!r})")
     for key in keys:
         claim = check.claims[key]
-        header = os.pread(fd, 8, position)
+        header = read_at(fd, 8, position)
         if len(header) < 8:
             raise _legacy_truncated(source, check.size)
         numel = struct.unpack("<q", header)[0]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,7 +129,8 @@ class LayoutSpec:
         weights = add_prefixes(v2["model"]["state_dict"], prefixes)
         if self.weights_key == ROOT:
             return weights
-        keys = record.get("keys") if same_layout and record.get("keys") else self.keys
+        recorded = record.get("keys") if same_layout else None
+        keys: Sequence[str] = recorded if recorded else self.keys
         extra = {k: v for k, v in (v2.get("extra") or {}).items() if k != MIGRATED_FROM}
         v1: dict[str, Any] = {}
         for key in keys:

@@ -54,6 +54,14 @@ def verify_written(path: Path, expected: Any, report: WriteReport | None = None,
     """Raise :class:`VerificationError` (or the input's :class:`DamagedCheckpointError`) unless ``path``
     holds exactly ``expected`` (see the module docstring)."""
     try:
+        _verify(path, expected, report, legacy, source)
+    finally:
+        if report is not None:
+            report.written_crcs()  # the read-back threads are done and their descriptor closed
+
+
+def _verify(path: Path, expected: Any, report: WriteReport | None, legacy: bool, source: SourceCheck | None) -> None:
+    try:
         written = check_source(path, crc="pickle")
     except DamagedCheckpointError as exc:
         raise VerificationError(f"the written file is not a sound checkpoint: {exc}") from None

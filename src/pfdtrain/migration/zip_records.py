@@ -22,6 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pfdtrain.checkpoint.errors import DamagedCheckpointError
+from pfdtrain.checkpoint.regular_file import read_at
 
 _EOCD = b"PK\x05\x06"
 _EOCD64 = b"PK\x06\x06"
@@ -127,7 +128,8 @@ def _central_directory(fd: int, file_size: int, source: str) -> tuple[int, int, 
                                    (size, size64, 0xFFFFFFFF), (offset, offset64, 0xFFFFFFFF)):
             if short != long and short != limit:
                 raise _damaged(source, "its end record and zip64 end record disagree")
-        disk, central_disk, on_disk, entries, size, offset = disk64, central_disk64, on_disk64, entries64, size64, offset64
+        disk, central_disk, on_disk = disk64, central_disk64, on_disk64
+        entries, size, offset = entries64, size64, offset64
         central_end = eocd64_offset
     if disk != 0 or central_disk != 0 or on_disk != entries:
         raise _damaged(source, "its end record describes a multi-part archive")
@@ -183,7 +185,8 @@ def _entry(fd: int, view: bytes, position: int, file_size: int, central_offset: 
     record_end = data_end
     large = _ZIP64_EXTRA in zip64 or _ZIP64_EXTRA in local_fields
     if flags & _HAS_DESCRIPTOR:
-        if local_crc not in (0, crc) or local_size not in (0, size, 0xFFFFFFFF) or local_raw not in (0, size, 0xFFFFFFFF):
+        sizes_ok = local_size in (0, size, 0xFFFFFFFF) and local_raw in (0, size, 0xFFFFFFFF)
+        if local_crc not in (0, crc) or not sizes_ok:
             raise _damaged(source, f"the local header of record {name!r} disagrees with the central directory")
         record_end = _descriptor(fd, data_end, crc, size, large, central_offset, source, name)
     elif (local_crc, local_size, local_raw) != (crc, size, size) and not (large and local_size == 0xFFFFFFFF):
@@ -233,7 +236,7 @@ def _name(raw: bytes, source: str) -> str:
 
 
 def _pread(fd: int, size: int, offset: int, source: str, what: str) -> bytes:
-    data = os.pread(fd, size, offset) if size > 0 else b""
+    data = read_at(fd, size, offset) if size > 0 else b""
     if len(data) != size:
         raise _damaged(source, f"{what} lies beyond the end of the file")
     return data
@@ -285,8 +288,7 @@ def crcs_of(fd: int, ranges: Sequence[tuple[int, int]], *, threads: int | None =
     pieces: list[tuple[int, int, int]] = []  # (range index, start, length)
     piece = max(1 << 20, min(_CRC_PIECE, -(-total // workers)))
     for index, (offset, size) in enumerate(ranges):
-        for start in range(0, size, piece):
-            pieces.append((index, offset + start, min(piece, size - start)))
+        pieces.extend((index, offset + start, min(piece, size - start)) for start in range(0, size, piece))
     results: list[int] = [0] * len(pieces)
     with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
         view = memoryview(mapped)

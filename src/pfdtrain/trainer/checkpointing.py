@@ -126,7 +126,8 @@ def build(trainer: Trainer) -> dict[str, Any]:
     if exporter is not None and sections.get("ema"):
         # readers of model.state_dict get the averaged weights; resume uses the training ones
         sections["ema"]["training_state_dict"] = model_state
-        model_state = {k: v.detach().clone() for k, v in exporter.shadow.items()}
+        shadow = getattr(exporter, "shadow", {})  # the EMA plugin's averaged weights
+        model_state = {k: v.detach().clone() for k, v in shadow.items()}
     return ckpt.new_checkpoint(
         model={
             "state_dict": model_state,
