@@ -11,15 +11,14 @@ bytes travel from the mapped source pages through user space. Here:
   record of that archive: the kernel copies it from the source file (``copy_file_range``, as
   ``cp`` does) and the source's CRC is reused;
 * any other chunk is written normally, its CRC computed by zlib in a thread while the kernel
-  copies it. A record that did not arrive as one chunk has its CRC computed from the file.
-
+  copies it. A record that did not arrive as one chunk has its CRC computed from the file;
 * a storage found in the source whose CRC is computed here (it was written from memory) must
   match the source record's CRC: otherwise the input is damaged and the write stops.
 
-The write reports the CRC each chunk got (:class:`WriteReport`), and big chunks are read back
-from the file one piece behind the copy (:class:`WrittenCrcs`), for the verification that follows
-(:mod:`~pfdtrain.migration.verify`). If anything about the archive is unexpected the file is
-rewritten with a plain ``torch.save``: never a zip with missing CRCs.
+The write reports the CRC each chunk got (:class:`WriteReport`), for the verification that
+follows (:mod:`~pfdtrain.migration.verify`), which reads every record back from the file. If
+anything about the archive is unexpected the file is rewritten with a plain ``torch.save``: never
+a zip with missing CRCs.
 
 torch's CRC switch is process-wide (``torch.serialization.set_crc32_options``): while a
 migration writes, another thread's ``torch.save`` in the same process would also skip CRCs. The
@@ -29,11 +28,8 @@ command runs nothing else; a program calling ``migrate_file`` next to its own sa
 from __future__ import annotations
 
 import contextlib
-import mmap
 import os
-import queue
 import struct
-import sys
 import threading
 import zipfile
 import zlib
@@ -45,7 +41,7 @@ import torch
 
 from pfdtrain.checkpoint.errors import DamagedCheckpointError
 from pfdtrain.migration.mapped_archive import MappedArchive
-from pfdtrain.migration.zip_records import ZipRecord, crc32_combine
+from pfdtrain.migration.zip_records import ZipRecord
 
 _CENTRAL = 0x02014B50
 _LOCAL = 0x04034B50
@@ -53,7 +49,6 @@ _DESCRIPTOR = 0x08074B50
 _DATA_DESCRIPTOR_FLAG = 0x08
 _READ_CHUNK = 16 << 20
 _BIG = 4 << 20  # chunks from here on: kernel copy or CRC in a thread
-_PIECE = 64 << 20  # a kernel copy goes in pieces of this size, each read back while the next is copied
 
 _lock = threading.Lock()
 _users = 0
@@ -74,103 +69,6 @@ class WriteReport:
     proven: set[int] = field(default_factory=set)
     copied: dict[int, ZipRecord] = field(default_factory=dict)
     fast: bool = True
-    #: CRC-32s of the big chunks as the file holds them, read back while the write went on.
-    written: WrittenCrcs | None = None
-
-    def written_ranges(self) -> set[tuple[int, int]]:
-        """(offset, size) of the chunks whose written bytes :meth:`written_crcs` covers."""
-        return self.written.planned() if self.written is not None else set()
-
-    def written_crcs(self) -> dict[tuple[int, int], int]:
-        """Waits for the read-back to finish; (offset, size) -> CRC-32 of the bytes in the file."""
-        return self.written.wait() if self.written is not None else {}
-
-
-class WrittenCrcs:
-    """CRC-32s of ranges of the file being written, read back by a thread while the write goes on.
-
-    A storage copied by the kernel never passes through this process; reading it back from the file
-    (the page cache, right after the copy) proves what was written. Doing it here, one piece behind
-    the copy, hides most of that work behind the copy itself. The thread reads through its own
-    duplicate of the descriptor, so nothing the writer does to its own can make it read another file.
-    """
-
-    def __init__(self, fd: int, threads: int = 2) -> None:
-        self._fd = os.dup(fd)
-        self._queue: queue.SimpleQueue[tuple[int, int, int] | None] = queue.SimpleQueue()
-        self._pieces: dict[int, list[tuple[int, int]]] = {}  # chunk offset -> its pieces (id, size), in order
-        self._results: dict[int, int] = {}  # piece id -> CRC-32
-        self._next = 0
-        self._failed = False
-        # Two readers: while the kernel copies, they share the CPU with it; once it is done (fsync waits
-        # for the disk) both cores finish the rest.
-        self._threads = [threading.Thread(target=self._run, name="crc32-written", daemon=True)
-                         for _ in range(max(1, min(threads, os.cpu_count() or 1)))]
-        for thread in self._threads:
-            thread.start()
-
-    def add(self, chunk: int, offset: int, size: int) -> None:
-        """Queue ``size`` written bytes at ``offset``, the next piece of the chunk that starts at ``chunk``."""
-        self._next += 1
-        self._pieces.setdefault(chunk, []).append((self._next, size))
-        self._queue.put((self._next, offset, size))
-
-    def discard(self, chunk: int) -> None:
-        """Forget the pieces of a chunk that is being written again."""
-        self._pieces.pop(chunk, None)
-
-    def planned(self) -> set[tuple[int, int]]:
-        return {(chunk, sum(size for _, size in pieces)) for chunk, pieces in self._pieces.items()}
-
-    def close(self) -> None:
-        """No more pieces: the threads finish the queue, then stop."""
-        for _ in self._threads:
-            self._queue.put(None)
-
-    def wait(self) -> dict[tuple[int, int], int]:
-        for thread in self._threads:
-            thread.join()
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
-        if self._failed:
-            return {}
-        found = {}
-        for chunk, pieces in self._pieces.items():
-            crc, total = None, 0
-            for piece, size in pieces:
-                crc = self._results[piece] if crc is None else crc32_combine(crc, self._results[piece], size)
-                total += size
-            found[(chunk, total)] = crc or 0
-        return found
-
-    def _run(self) -> None:
-        try:
-            while (item := self._queue.get()) is not None:
-                piece, offset, size = item
-                if not self._failed:
-                    self._results[piece] = _crc_of_file_range(self._fd, offset, size)
-        except (OSError, ValueError):
-            self._failed = True
-            while self._queue.get() is not None:  # drain, so that each close() marker is consumed
-                pass
-
-
-def _crc_of_file_range(fd: int, offset: int, size: int) -> int:
-    """CRC-32 of ``size`` bytes at ``offset``, read through a shared map (no copy into this process)."""
-    if size == 0:
-        return 0
-    start = offset - offset % mmap.ALLOCATIONGRANULARITY
-    with mmap.mmap(fd, offset + size - start, access=mmap.ACCESS_READ, offset=start) as mapped:
-        view = memoryview(mapped)
-        try:
-            part = view[offset - start:]
-            try:
-                return zlib.crc32(part)
-            finally:
-                part.release()
-        finally:
-            view.release()
 
 
 def save_fast(
@@ -188,23 +86,15 @@ def save_fast(
     """
     start = handle.tell()
     writer: _Writer | None = None
-    written = WrittenCrcs(handle.fileno())
     try:
-        with _torch_crc_disabled() as disabled, _Writer(handle, on_bytes, source if disabled else None,
-                                                         written) as writer:
+        with _torch_crc_disabled() as disabled, _Writer(handle, on_bytes, source if disabled else None) as writer:
             torch.save(obj, cast(BinaryIO, writer))  # a file-like object: write() and flush() are all torch uses
-        written.close()
         if disabled:
             fill_crcs(handle.fileno(), writer.crcs)
-            return WriteReport(writer.by_address, writer.proven, writer.copied, written=written)
-    except BaseException:
-        written.close()
-        written.wait()
+            return WriteReport(writer.by_address, writer.proven, writer.copied)
+    except Exception:
         if writer is not None and writer.damage is not None:  # torch wraps what its writer raised
             raise writer.damage from None
-        if not isinstance(sys.exc_info()[1], Exception):
-            raise
-    written.wait()
     handle.seek(start)
     handle.truncate()
     torch.save(obj, handle)  # torch computes its own CRCs
@@ -278,9 +168,8 @@ class _Writer:
     """What torch.save writes to: the raw file descriptor, a CRC for every chunk by (offset, size)."""
 
     def __init__(self, handle: BinaryIO, on_bytes: Callable[[int], None] | None,
-                 source: MappedArchive | None, written: WrittenCrcs | None = None) -> None:
+                 source: MappedArchive | None) -> None:
         handle.flush()  # from here on, bytes go straight to the descriptor
-        self._written = written
         self._fd = handle.fileno()
         self._position = os.lseek(self._fd, 0, os.SEEK_CUR)
         self._on_bytes = on_bytes
@@ -319,8 +208,6 @@ class _Writer:
             finally:
                 worker.join()
             crc = result[0]
-            if self._written is not None:
-                self._written.add(self._position, self._position, size)
         else:
             crc = zlib.crc32(view)
             self._write_all(view)
@@ -360,15 +247,11 @@ class _Writer:
                 self._source_fd = os.open(self._source.path, os.O_RDONLY)
             done = 0
             while done < size:
-                copied = copy(self._source_fd, self._fd, min(_PIECE, size - done), offset + done)
+                copied = copy(self._source_fd, self._fd, size - done, offset + done)
                 if copied <= 0:
                     raise OSError("no progress")
-                if self._written is not None:  # read back while the next piece is copied
-                    self._written.add(start, start + done, copied)
                 done += copied
         except OSError:
-            if self._written is not None:
-                self._written.discard(start)
             os.lseek(self._fd, start, os.SEEK_SET)  # start the chunk again, written from memory
             os.ftruncate(self._fd, start)
             return False

@@ -9,8 +9,7 @@ confirm the same mistakes. Here the written file must pass, in this order:
 2. a CRC-32 of every record, computed from the bytes in the file (over a shared memory map: nothing
    enters private memory) and compared with the CRC its directory holds. A storage copied from the
    input carries the input's CRC there, so this also proves the input record intact: a copy of
-   damaged bytes cannot match. The big records are read back by the write itself, one piece behind
-   the kernel's copy (:class:`~pfdtrain.migration.fast_save.WrittenCrcs`); the rest is read here;
+   damaged bytes cannot match. This runs while ``fsync`` waits for the disk, in parallel threads;
 3. the content: reloaded (memory-mapped, now that every record is known to be right) and compared
    value by value with what was meant to be written. Tensors compare by dtype, shape, strides and
    storage: two storages are the same bytes when both CRCs are known and equal (the one written,
@@ -54,14 +53,6 @@ def verify_written(path: Path, expected: Any, report: WriteReport | None = None,
     """Raise :class:`VerificationError` (or the input's :class:`DamagedCheckpointError`) unless ``path``
     holds exactly ``expected`` (see the module docstring)."""
     try:
-        _verify(path, expected, report, legacy, source)
-    finally:
-        if report is not None:
-            report.written_crcs()  # the read-back threads are done and their descriptor closed
-
-
-def _verify(path: Path, expected: Any, report: WriteReport | None, legacy: bool, source: SourceCheck | None) -> None:
-    try:
         written = check_source(path, crc="pickle")
     except DamagedCheckpointError as exc:
         raise VerificationError(f"the written file is not a sound checkpoint: {exc}") from None
@@ -89,23 +80,12 @@ def _check_records(written: SourceCheck, report: WriteReport, source: SourceChec
     """CRC-32 of every written record against its directory; name the input when its copy is to blame."""
     assert written.layout is not None
     records = [r for r in written.layout.records if r.size]
-    read_back = report.written_ranges()  # read back from the file while it was being written
-    rest = [r for r in records if (r.data_offset, r.size) not in read_back]
     fd = open_regular(written.path)
     try:
-        found = dict(zip(((r.data_offset, r.size) for r in rest), crcs_of(fd, [(r.data_offset, r.size) for r in rest]),
-                         strict=True))
+        actual = crcs_of(fd, [(r.data_offset, r.size) for r in records])
     finally:
         os.close(fd)
-    found.update(report.written_crcs())
-    for record in records:
-        crc = found.get((record.data_offset, record.size))
-        if crc is None:  # the read-back failed: read it now
-            fd = open_regular(written.path)
-            try:
-                crc = crcs_of(fd, [(record.data_offset, record.size)])[0]
-            finally:
-                os.close(fd)
+    for record, crc in zip(records, actual, strict=True):
         if crc == record.crc:
             continue
         copied = report.copied.get(record.data_offset)
