@@ -258,8 +258,11 @@ def fuzz(seed: int, sample: int | None, work_root: Path) -> Tally:
         for index, batch in enumerate(batches):
             run_batch(batch, mode, work_root / f"{mode}{index}", marker, tally, good, accepts)
         run_batch(special, mode, work_root / f"{mode}_special", marker, tally, good, accepts)
-        for v in special:  # named on the command line, one per run: a FIFO must not block
-            run_batch([v], mode, work_root / f"{mode}_named_{v.name}", marker, tally, good, accepts, explicit=True)
+        # Named on the command line (a FIFO must not block): one per run for the full fuzz, all in one
+        # run for the sample.
+        for group in ([[v] for v in special] if sample is None else [special]):
+            run_batch(group, mode, work_root / f"{mode}_named_{group[0].name}", marker, tally, good, accepts,
+                      explicit=True)
     return tally
 
 
