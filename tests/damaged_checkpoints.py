@@ -173,11 +173,12 @@ def change_storage(pickle_bytes: bytes, index: int, *, numel: int | None = None,
     return rewrite_ops(pickle_bytes, changes)
 
 
-def zip_with_storage_change(name: str, index: int, **change: object) -> bytes:
+def zip_with_storage_change(name: str, index: int, *, numel: int | None = None, key: str | None = None,
+                            storage_type: bytes | None = None) -> bytes:
     data = zoo_bytes(name)
     records = members(data)
     member = pickle_member(records)
-    member.data = change_storage(member.data, index, **change)  # type: ignore[arg-type]
+    member.data = change_storage(member.data, index, numel=numel, key=key, storage_type=storage_type)
     return build_zip(records)
 
 
@@ -196,9 +197,10 @@ def legacy_parts(data: bytes) -> tuple[list[bytes], bytes]:
     return parts, data[stream.tell():]
 
 
-def legacy_with_storage_change(name: str, index: int, **change: object) -> bytes:
+def legacy_with_storage_change(name: str, index: int, *, numel: int | None = None, key: str | None = None,
+                               storage_type: bytes | None = None) -> bytes:
     parts, raw = legacy_parts(zoo_bytes(name))
-    parts[3] = change_storage(parts[3], index, **change)  # type: ignore[arg-type]
+    parts[3] = change_storage(parts[3], index, numel=numel, key=key, storage_type=storage_type)
     return b"".join(parts) + raw
 
 

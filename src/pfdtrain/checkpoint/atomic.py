@@ -30,7 +30,7 @@ from typing import BinaryIO
 try:  # POSIX only; without it, stale files are never removed
     import fcntl
 except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # the module or None: every use checks for None first
 
 TEMP_INFIX = ".tmp-"
 #: Names written by this version: ``.<target>.tmp-<pid>-<12 hex digits>``.

@@ -302,8 +302,8 @@ def _aliasing_pickle_module() -> types.ModuleType:
             return alias if alias is not None else super().find_class(module, name)
 
     module = types.ModuleType("pfdtrain_aliasing_pickle")
-    module.Unpickler = AliasingUnpickler  # type: ignore[attr-defined]
-    module.load = lambda file, **kw: AliasingUnpickler(file, **kw).load()  # type: ignore[attr-defined]
+    module.Unpickler = AliasingUnpickler  # type: ignore[attr-defined]  # a module made here, filled here
+    module.load = lambda file, **kw: AliasingUnpickler(file, **kw).load()  # type: ignore[attr-defined]  # same module
     module.__dict__.update({"UnpicklingError": pickle.UnpicklingError})
     return module
 

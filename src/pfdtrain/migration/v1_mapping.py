@@ -166,7 +166,7 @@ def strip_prefixes(state_dict: Mapping[str, Any], prefixes: list[str] | tuple[st
     result = OrderedDict(state_dict)
     metadata = getattr(state_dict, "_metadata", None)
     if metadata is not None:
-        result._metadata = copy.copy(metadata)  # type: ignore[attr-defined]
+        result._metadata = copy.copy(metadata)  # type: ignore[attr-defined]  # state_dict() metadata: an attribute torch sets on OrderedDicts
     for prefix in prefixes:
         consume_prefix_in_state_dict_if_present(result, prefix)
     return result
@@ -180,7 +180,7 @@ def add_prefixes(state_dict: Mapping[str, Any], prefixes: list[str] | tuple[str,
     result = OrderedDict((prefix + key, value) for key, value in state_dict.items())
     metadata = getattr(state_dict, "_metadata", None)
     if metadata is not None:
-        result._metadata = OrderedDict(  # type: ignore[attr-defined]
+        result._metadata = OrderedDict(  # type: ignore[attr-defined]  # state_dict() metadata: an attribute torch sets on OrderedDicts
             ((prefix + key) if key else prefix[:-1], value) for key, value in metadata.items()
         )
     return result
