@@ -1,3 +1,6 @@
+"""ModelCheckpoint: top-k files, names, bookkeeping, resume, and what a crash leaves behind."""
+
+import os
 
 import pytest
 import torch
@@ -16,19 +19,21 @@ def _files(folder):
 
 
 @pytest.mark.parametrize(
-    "mode, scores, k, kept",
+    ("mode", "scores", "k", "kept"),
     [
         ("min", [0.5, 0.3, 0.4, 0.2], 2, ["epoch=1-val_loss=0.30.pt", "epoch=3-val_loss=0.20.pt"]),
         ("max", [0.5, 0.3, 0.4, 0.6], 2, ["epoch=0-val_loss=0.50.pt", "epoch=3-val_loss=0.60.pt"]),
         ("min", [0.5, 0.3, 0.4, 0.2], 1, ["epoch=3-val_loss=0.20.pt"]),
         ("min", [0.2, 0.3, 0.4, 0.5], 1, ["epoch=0-val_loss=0.20.pt"]),
-        ("min", [0.5, 0.3, 0.4, 0.2], -1, [f"epoch={e}-val_loss={v}.pt" for e, v in enumerate(["0.50", "0.30", "0.40", "0.20"])]),
+        ("min", [0.5, 0.3, 0.4, 0.2], -1,
+         [f"epoch={e}-val_loss={v}.pt" for e, v in enumerate(["0.50", "0.30", "0.40", "0.20"])]),
         ("min", [0.5, 0.3, 0.4, 0.2], 0, []),
     ],
 )
 def test_top_k_files_on_disk(make_trainer, tmp_path, mode, scores, k, kept):
     trainer = make_trainer()
-    ckpt = ModelCheckpoint(dirpath=tmp_path / "ck", filename="{epoch}-{val_loss:.2f}", monitor="val_loss", mode=mode, save_top_k=k)
+    ckpt = ModelCheckpoint(dirpath=tmp_path / "ck", filename="{epoch}-{val_loss:.2f}", monitor="val_loss", mode=mode,
+                           save_top_k=k)
     trainer.fit([ckpt], _epochs(scores))
     assert _files(tmp_path / "ck") == sorted(kept)
     assert sorted(p.rsplit("/", 1)[-1] for p in ckpt.best_k_models) == sorted(kept)
@@ -93,7 +98,7 @@ def test_filename_formatting():
 def test_filename_with_unknown_metric_names_the_available_ones(make_trainer, tmp_path):
     trainer = make_trainer()
     ckpt = ModelCheckpoint(dirpath=tmp_path, filename="{epoch}-{val_acc:.2f}")
-    with pytest.raises(ConfigurationError, match="val_acc.*val_loss"):
+    with pytest.raises(ConfigurationError, match=r"val_acc.*val_loss"):
         trainer.fit([ckpt], _epochs([0.5]))
 
 
@@ -182,13 +187,16 @@ def test_missing_monitor_is_a_clear_error(make_trainer, tmp_path):
 
 def test_resumed_bookkeeping_matches_an_uninterrupted_run(make_trainer, tmp_path):
     scores = [0.5, 0.3, 0.4, 0.2, 0.35, 0.1]
-    straight = ModelCheckpoint(dirpath=tmp_path / "a", filename="{epoch}", monitor="val_loss", save_top_k=2, save_last=True)
+    straight = ModelCheckpoint(dirpath=tmp_path / "a", filename="{epoch}", monitor="val_loss", save_top_k=2,
+                                 save_last=True)
     make_trainer().fit([straight], _epochs(scores))
 
-    first = ModelCheckpoint(dirpath=tmp_path / "b", filename="{epoch}", monitor="val_loss", save_top_k=2, save_last=True)
+    first = ModelCheckpoint(dirpath=tmp_path / "b", filename="{epoch}", monitor="val_loss", save_top_k=2,
+                              save_last=True)
     t1 = make_trainer()
     t1.fit([first], _epochs(scores[:3]))
-    resumed = ModelCheckpoint(dirpath=tmp_path / "b", filename="{epoch}", monitor="val_loss", save_top_k=2, save_last=True)
+    resumed = ModelCheckpoint(dirpath=tmp_path / "b", filename="{epoch}", monitor="val_loss", save_top_k=2,
+                                save_last=True)
     resumed.load_state_dict(weights_only_roundtrip(first.state_dict()))
     t2 = make_trainer(current_epoch=3, global_step=12)
     t2.fit([resumed], _epochs(scores[3:]))
@@ -249,7 +257,8 @@ def test_class_attributes_and_state_key():
     assert "100" in c.state_key
     CallbackList([a, b, c])
     state = weights_only_roundtrip(a.state_dict())
-    assert set(state) >= {"best_model_path", "best_model_score", "best_k_models", "last_model_path", "kth_best_model_path"}
+    assert set(state) >= {"best_model_path", "best_model_score", "best_k_models", "last_model_path",
+                          "kth_best_model_path"}
 
 
 # ---------------------------------------------------------------------- with the real Trainer
@@ -264,10 +273,11 @@ def _top2_names(history):
 def test_real_trainer_top_k_and_last(real_trainer, loaders, tmp_path):
     from pfdtrain.checkpoint import load
 
-    ckpt = ModelCheckpoint(dirpath=tmp_path, filename="{epoch}-{val_loss:.4f}", monitor="val_loss", save_top_k=2, save_last=True)
+    ckpt = ModelCheckpoint(dirpath=tmp_path, filename="{epoch}-{val_loss:.4f}", monitor="val_loss", save_top_k=2,
+                           save_last=True)
     trainer = real_trainer([ckpt], max_epochs=5)
     history = trainer.fit(*loaders)
-    assert _files(tmp_path) == sorted(_top2_names(history) + ["last.pt"])
+    assert _files(tmp_path) == sorted([*_top2_names(history), "last.pt"])
     best_epoch = min(range(5), key=lambda e: history["val_loss"][e])
     assert ckpt.best_model_score == pytest.approx(history["val_loss"][best_epoch])
     best = load(ckpt.best_model_path)
@@ -280,7 +290,8 @@ def test_real_trainer_top_k_and_last(real_trainer, loaders, tmp_path):
 
 def test_real_trainer_resume_keeps_the_same_files(real_trainer, loaders, tmp_path):
     def make_ckpt(folder):
-        return ModelCheckpoint(dirpath=folder, filename="{epoch}-{val_loss:.4f}", monitor="val_loss", save_top_k=2, save_last=True)
+        return ModelCheckpoint(dirpath=folder, filename="{epoch}-{val_loss:.4f}", monitor="val_loss", save_top_k=2,
+                               save_last=True)
 
     straight = real_trainer([make_ckpt(tmp_path / "a")], max_epochs=5)
     straight_history = straight.fit(*loaders)
@@ -291,7 +302,7 @@ def test_real_trainer_resume_keeps_the_same_files(real_trainer, loaders, tmp_pat
     resumed.fit(*loaders, ckpt_path=tmp_path / "b" / "last.pt")
 
     assert resumed.history == straight_history  # exact resume (the Trainer's guarantee)
-    assert _files(tmp_path / "b") == _files(tmp_path / "a") == sorted(_top2_names(straight_history) + ["last.pt"])
+    assert _files(tmp_path / "b") == _files(tmp_path / "a") == sorted([*_top2_names(straight_history), "last.pt"])
 
 
 def test_real_trainer_every_n_train_steps_saves_mid_epoch(real_trainer, loaders, tmp_path):
@@ -306,10 +317,95 @@ def test_real_trainer_every_n_train_steps_saves_mid_epoch(real_trainer, loaders,
 
 def test_step_saving_monitoring_an_epoch_metric_waits_for_the_first_epoch(make_trainer, tmp_path):
     trainer = make_trainer()
-    ckpt = ModelCheckpoint(dirpath=tmp_path, filename="{step}", monitor="train_loss", save_top_k=1, every_n_train_steps=2)
+    ckpt = ModelCheckpoint(dirpath=tmp_path, filename="{step}", monitor="train_loss", save_top_k=1,
+                           every_n_train_steps=2)
     trainer.fit([ckpt], [{"train_loss": 0.5}, {"train_loss": 0.4}])
     # steps 2 and 4 come before any train_loss exists; step 6 saves with epoch 0's value
     assert _files(tmp_path) == ["step=6.pt"]
     other = ModelCheckpoint(dirpath=tmp_path, monitor="train_acc", every_n_train_steps=2)
     with pytest.raises(ConfigurationError, match="train_acc"):
         make_trainer().fit([other], [{"train_loss": 0.5}, {"train_loss": 0.4}])
+
+
+# ---------------------------------------------------------------------- after a crash (save_top_k)
+
+
+class Killed(BaseException):
+    """Stands for SIGKILL at one exact moment: nothing after it runs (no clean-up, no later save)."""
+
+
+def _latest(folder):
+    return ModelCheckpoint(dirpath=folder, save_top_k=2, save_last=True)  # monitor=None: the latest 2
+
+
+def test_each_kept_file_carries_bookkeeping_that_includes_itself(real_trainer, loaders, tmp_path):
+    from pfdtrain.checkpoint import load
+
+    ckpt = _latest(tmp_path)
+    real_trainer([ckpt], max_epochs=3).fit(*loaders)
+    for path in ckpt.latest_model_paths:
+        assert path in load(path)["callbacks"][ckpt.state_key]["latest_model_paths"]
+
+
+def test_a_file_written_just_before_the_kill_is_replaced_not_kept_beside_a_v1(real_trainer, loaders, tmp_path,
+                                                                              monkeypatch):
+    """Killed after writing epoch 1's file, before last.pt: resuming from last.pt (epoch 0) redoes
+    epoch 1 and writes the same name again. The folder ends as an uninterrupted run leaves it."""
+    real_trainer([_latest(tmp_path / "straight")], max_epochs=4).fit(*loaders)
+
+    folder = tmp_path / "b"
+    first = real_trainer([_latest(folder)], max_epochs=4)
+    real_save = first.save_checkpoint
+
+    def save(path):
+        if first.current_epoch == 1 and str(path).endswith("last.pt"):
+            raise Killed
+        return real_save(path)
+
+    monkeypatch.setattr(first, "save_checkpoint", save)
+    with pytest.raises(Killed):
+        first.fit(*loaders)
+    assert _files(folder) == ["epoch=0-step=8.pt", "epoch=1-step=16.pt", "last.pt"]
+
+    real_trainer([_latest(folder)], max_epochs=4).fit(*loaders, ckpt_path=folder / "last.pt")
+    assert _files(folder) == _files(tmp_path / "straight") == ["epoch=2-step=24.pt", "epoch=3-step=32.pt", "last.pt"]
+
+
+def test_a_file_dropped_but_not_yet_deleted_at_the_kill_is_deleted_on_resume(real_trainer, loaders, tmp_path,
+                                                                             monkeypatch):
+    """Killed between writing epoch 2's file and deleting epoch 0's: resuming from the newest file
+    (whose bookkeeping no longer lists epoch 0's) deletes the straggler."""
+    import pfdtrain.callbacks.model_checkpoint as module
+
+    real_trainer([_latest(tmp_path / "straight")], max_epochs=4).fit(*loaders)
+    folder = tmp_path / "b"
+    real_remove = os.remove
+
+    def remove(path):
+        raise Killed
+
+    monkeypatch.setattr(module.os, "remove", remove)
+    with pytest.raises(Killed):
+        real_trainer([_latest(folder)], max_epochs=4).fit(*loaders)
+    monkeypatch.setattr(module.os, "remove", real_remove)
+    assert _files(folder) == ["epoch=0-step=8.pt", "epoch=1-step=16.pt", "epoch=2-step=24.pt", "last.pt"]
+    (folder / "exception-epoch=0-step=3.pt").write_bytes(b"not a file of the bookkeeping")
+
+    real_trainer([_latest(folder)], max_epochs=4).fit(*loaders, ckpt_path=folder / "epoch=2-step=24.pt")
+    assert _files(folder) == sorted([*_files(tmp_path / "straight"), "exception-epoch=0-step=3.pt"])
+
+
+def test_files_of_another_run_in_the_same_folder_are_never_replaced_or_deleted(real_trainer, loaders, tmp_path):
+    folder = tmp_path / "shared"
+    real_trainer([_latest(folder)], max_epochs=2).fit(*loaders)
+    before = {name: (folder / name).read_bytes() for name in _files(folder) if name != "last.pt"}
+    real_trainer([_latest(folder)], max_epochs=2).fit(*loaders)  # a fresh run: another run id
+    assert _files(folder) == sorted([*before, "epoch=0-step=8-v1.pt", "epoch=1-step=16-v1.pt", "last.pt"])
+    assert all((folder / name).read_bytes() == data for name, data in before.items())
+
+
+def test_stale_temporary_files_are_removed_when_the_run_starts(make_trainer, tmp_path):
+    leftover = tmp_path / ".epoch=4-step=57.pt.tmp-999999999-0123456789ab"
+    leftover.write_bytes(b"half a checkpoint")
+    ModelCheckpoint(dirpath=tmp_path).on_fit_start(make_trainer())
+    assert leftover.exists() is (os.name == "nt")

@@ -14,7 +14,7 @@ import torch
 
 import pfdtrain.checkpoint
 from pfdtrain.checkpoint import load
-from pfdtrain.checkpoint.atomic import is_temp_file
+from pfdtrain.checkpoint.atomic import is_temp_file, remove_stale_temp_files
 
 pytestmark = [
     pytest.mark.slow,
@@ -106,8 +106,9 @@ def test_target_is_always_a_complete_checkpoint_after_sigkill(tmp_path):
         assert all(is_temp_file(p) for p in leftovers), leftovers
         assert [p.name for p in folder.iterdir() if p.suffix in (".pt", ".pth")] == ["last.pth"]
         kills_mid_write += bool(leftovers)
-        for path in leftovers:  # what a killed writer left; the target above was intact regardless
-            path.unlink()
+        # What a killed writer left is recognised as stale (its lock died with it) and removed.
+        assert sorted(remove_stale_temp_files(folder)) == sorted(leftovers)
+        assert [p.name for p in folder.iterdir()] == ["last.pth"]
 
     # Otherwise the test proved nothing about interrupted writes.
     assert kills_mid_write >= 1

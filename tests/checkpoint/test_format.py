@@ -99,18 +99,19 @@ def test_unknown_section_is_a_type_error_listing_valid_names():
         new_checkpoint(optimiser={})
     message = str(info.value)
     assert "'optimiser'" in message
-    for name in ("model", "training", "optimizer", "scheduler", "scaler", "ema", "callbacks", "config", "random_state", "extra"):
+    for name in ("model", "training", "optimizer", "scheduler", "scaler", "ema", "callbacks", "config", "random_state",
+                 "extra"):
         assert name in message
 
 
-@pytest.mark.parametrize("section,value", [("model", None), ("extra", [1]), ("optimizer", 3)])
+@pytest.mark.parametrize(("section", "value"), [("model", None), ("extra", [1]), ("optimizer", 3)])
 def test_wrong_section_type_is_a_type_error(section, value):
     with pytest.raises(TypeError, match=section):
         new_checkpoint(**{section: value})
 
 
 def test_foreign_format_name_is_rejected():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"format must be 'pfdtrain\.checkpoint', got 'other'"):
         new_checkpoint(format="other")
 
 
@@ -152,7 +153,7 @@ def test_unreadable_version_is_a_format_error(version):
 
 
 @pytest.mark.parametrize(
-    "obj,looks_like",
+    ("obj", "looks_like"),
     [
         (OrderedDict([("conv.weight", torch.ones(1)), ("fc.bias", torch.ones(1))]), "bare model state_dict"),
         ({"epoch": 3, "model_state_dict": {}, "optimizer_state_dict": {}}, "legacy v1 checkpoint"),

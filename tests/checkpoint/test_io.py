@@ -39,7 +39,7 @@ def assert_same(a, b, path="ckpt"):
             assert_same(a[key], b[key], f"{path}[{key!r}]")
     elif isinstance(a, (list, tuple)):
         assert type(a) is type(b) and len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
             assert_same(x, y, f"{path}[{i}]")
     elif isinstance(a, float) and math.isnan(a):
         assert isinstance(b, float) and math.isnan(b), path
@@ -202,7 +202,7 @@ def test_loaded_file_missing_sections_gets_defaults(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "content,looks_like",
+    ("content", "looks_like"),
     [
         (OrderedDict([("conv.weight", torch.ones(2, 2)), ("fc.bias", torch.zeros(2))]), "bare model state_dict"),
         ({"epoch": 4, "model_state_dict": OrderedDict(w=torch.ones(1)), "optimizer_state_dict": {}}, "legacy v1"),
@@ -445,3 +445,10 @@ def test_no_golden_v1_file_loads_and_none_runs_code(entry, tmp_path, monkeypatch
     unsafe = entry["weights_only_load"].get("unsupported_global")
     if unsafe:
         assert unsafe in message
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path):
+    os.mkfifo(tmp_path / "ckpt.pt")
+    with pytest.raises(CheckpointFormatError, match="is a named pipe"):
+        load(tmp_path / "ckpt.pt")

@@ -74,7 +74,7 @@ def test_capture_reads_cuda_when_initialised(monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: states)
     captured = capture_random_state()["cuda"]
-    assert len(captured) == 2 and all(torch.equal(a, b) for a, b in zip(captured, states))
+    assert len(captured) == 2 and all(torch.equal(a, b) for a, b in zip(captured, states, strict=False))
 
 
 def test_restore_gives_the_same_draws(mid_stream_state):
@@ -155,7 +155,7 @@ def test_cuda_states_are_restored_on_cpu_when_device_count_matches(monkeypatch, 
     restore_random_state(dict(mid_stream_state, cuda=cuda))
     (states,) = restored
     assert all(s.device.type == "cpu" and s.dtype == torch.uint8 for s in states)
-    assert all(torch.equal(a, b) for a, b in zip(states, cuda))
+    assert all(torch.equal(a, b) for a, b in zip(states, cuda, strict=False))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")

@@ -2,7 +2,10 @@
 
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -201,3 +204,110 @@ def test_progress_bar_shows_bytes_per_second(tmp_path):
     assert code == 0
     text = err.getvalue()
     assert re.search(r"\d+(\.\d+)? ?[kMG]?B/s", text) and "1/1 files" in text
+
+
+# ---------------------------------------------------------------------- damaged, hostile and odd inputs
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def _command(*args, env=None, timeout=120, **kwargs):
+    """The real console command in a child process (a blocking open would hang it, not the suite)."""
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+                   **(env or {})}
+    return subprocess.run([sys.executable, "-m", "pfdtrain", "migrate-checkpoint", *map(str, args), "--no-progress"],
+                          capture_output=True, text=True, env=environment, timeout=timeout, **kwargs)
+
+
+def test_a_damaged_file_is_named_and_nothing_is_written_in_any_mode(tmp_path):
+    """The issue's example: conv.bias claims 12 elements in a 16-byte record."""
+    import damaged_checkpoints as dc
+
+    folder = copy_zoo(tmp_path / "zoo", ["cnn_trainer_best_model.pth"])
+    bad = folder / "bad.pth"
+    bad.write_bytes(dc.zip_with_storage_change("bare_state_dict.pth", 1, numel=12))
+    original = bad.read_bytes()
+    for args in (["--output", tmp_path / "out"], ["--dry-run"], []):
+        result = _invoke(folder, *args)
+        assert result.exit_code == 1, result.output
+        assert re.search(r"FAILED \S*bad.pth: damaged: .*storage '1' claims 12 float32 elements", result.output)
+        assert "(verified)" not in next(line for line in result.output.splitlines() if "bad.pth" in line)
+        assert bad.read_bytes() == original and not (folder / "bad.pth.v1.bak").exists()
+        assert not (tmp_path / "out" / "bad.pth").exists()
+    assert (tmp_path / "out" / "cnn_trainer_best_model.pth").exists()  # the good file next to it migrated
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_is_skipped_with_a_note_and_never_opened(tmp_path):
+    os.mkfifo(tmp_path / "stream.pth")
+    named = _command(tmp_path / "stream.pth", timeout=60)
+    assert named.returncode == 1, named.stdout + named.stderr
+    assert re.search(r"SKIPPED \S*stream.pth: not-a-file: .*is a named pipe \(FIFO\)", named.stdout)
+    assert "1 file: 1 skipped (1 not-a-file)" in named.stdout
+    copy_zoo(tmp_path, ["bare_state_dict.pth"])
+    folder = _command(tmp_path, timeout=60)  # found while searching a folder: the same note
+    assert folder.returncode == 1 and "SKIPPED" in folder.stdout and "1 migrated" in folder.stdout
+
+
+@pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="needs /dev/fd (process substitution)")
+def test_a_pipe_from_process_substitution_gets_a_clear_message(tmp_path):
+    """What ``migrate-checkpoint <(cat f.pth)`` hands over: /dev/fd/N, a pipe."""
+    read_end, write_end = os.pipe()
+    try:
+        done = _command(f"/dev/fd/{read_end}", pass_fds=(read_end,), timeout=60)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert done.returncode == 1
+    assert "can be read only once and not memory-mapped: save it to a file first" in done.stdout
+    assert "truncated" not in done.stdout
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symbolic links and /dev/null")
+def test_folders_links_and_devices_named_like_checkpoints_are_skipped(tmp_path):
+    folder = tmp_path / "runs"
+    copy_zoo(folder, ["bare_state_dict.pth"])
+    (folder / "dir.pth").mkdir()
+    (folder / "loop.pth").symlink_to("loop.pth")
+    (folder / "gone.pth").symlink_to("nowhere.pth")
+    (folder / "null.pth").symlink_to(os.devnull)
+    result = _invoke(folder, "--dry-run")
+    assert result.exit_code == 1, result.output
+    for name, why in (("dir.pth", "is a folder, not a checkpoint file"), ("loop.pth", "loops back"),
+                      ("gone.pth", "link to a missing file"), ("null.pth", "a device file")):
+        assert re.search(rf"SKIPPED \S*{re.escape(name)}: not-a-file: .*{why}", result.output), name
+    assert "would migrate" in result.output
+
+
+def test_names_the_terminal_cannot_encode_are_printed_escaped(tmp_path):
+    copy_zoo(tmp_path, ["bare_state_dict.pth"])
+    (tmp_path / "bare_state_dict.pth").rename(tmp_path / "ünï.pth")
+    done = _command(tmp_path / "ünï.pth", env={"PYTHONIOENCODING": "ascii"})
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "\\xfcn\\xef.pth" in done.stdout
+    assert load(tmp_path / "ünï.pth")["format"] == "pfdtrain.checkpoint"
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="file names as raw bytes (Linux)")
+def test_a_name_that_is_not_valid_utf8_is_printed_escaped(tmp_path):
+    copy_zoo(tmp_path, ["bare_state_dict.pth"])
+    os.rename(tmp_path / "bare_state_dict.pth", os.fsencode(tmp_path) + b"/\xff.pth")
+    done = _command(tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and "\\udcff.pth" in done.stdout
+    with open(os.fsencode(tmp_path) + b"/\xff.pth", "rb") as handle:
+        assert torch.load(handle, weights_only=True)["format"] == "pfdtrain.checkpoint"
+
+
+def test_temporary_files_of_a_killed_run_are_removed_by_the_next_run_and_nothing_else(tmp_path):
+    folder = copy_zoo(tmp_path / "zoo", ["bare_state_dict.pth"])
+    stale = folder / ".bare_state_dict.pth.tmp-999999999-0123456789ab"
+    stale.write_bytes(b"half a file")
+    look_alike = folder / ".bare_state_dict.pth.tmp-999999999-notours"
+    look_alike.write_bytes(b"someone else's")
+    dry = _invoke(folder, "--dry-run")
+    assert "would remove 1 temporary file(s) left by an interrupted run" in dry.output and stale.name in dry.output
+    assert stale.exists()
+    done = _invoke(folder)
+    assert done.exit_code == 0 and "removed 1 temporary file(s) left by an interrupted run" in done.output
+    assert not stale.exists() and look_alike.read_bytes() == b"someone else's"

@@ -23,14 +23,16 @@ def test_exported_from_the_package():
 
 
 def test_a_v2_file_comes_back_as_load_gives_it(tmp_path):
-    path = save(new_checkpoint(model={"state_dict": {"w": torch.arange(3.0)}}, training={"epoch": 2}), tmp_path / "a.pt")
+    path = save(new_checkpoint(model={"state_dict": {"w": torch.arange(3.0)}}, training={"epoch": 2}),
+                tmp_path / "a.pt")
     via_any, via_load = load_any(path), load(path)
     assert list(via_any) == list(via_load) and via_any["training"] == via_load["training"]
     assert torch.equal(via_any["model"]["state_dict"]["w"], torch.arange(3.0))
 
 
 def test_a_v1_file_is_upgraded_in_memory_and_left_untouched(tmp_path):
-    path = copy_zoo(tmp_path, ["cnn_trainer_best_model_with_scheduler.pth"]) / "cnn_trainer_best_model_with_scheduler.pth"
+    name = "cnn_trainer_best_model_with_scheduler.pth"
+    path = copy_zoo(tmp_path, [name]) / name
     before = path.read_bytes()
     v2 = load_any(path)
     assert v2["format"] == "pfdtrain.checkpoint" and v2["training"]["epoch"] == 2

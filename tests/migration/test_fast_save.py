@@ -1,6 +1,7 @@
 """save_fast: a valid zip (every CRC-32 checked by Python's zipfile) that torch loads, written at copy speed."""
 
 import zipfile
+import zlib
 
 import pytest
 import torch
@@ -63,29 +64,37 @@ def test_migrated_zoo_files_are_valid_zips(tmp_path):
             assert archive.testzip() is None, name
 
 
-def test_storages_mapped_from_the_source_are_copied_by_the_kernel_with_their_crcs(tmp_path, monkeypatch):
+def test_storages_mapped_from_the_source_are_copied_by_the_kernel_and_read_back_from_the_file(tmp_path, monkeypatch):
+    """The 8 MiB storage never passes through the writer: the kernel copies it and its CRC comes from
+    the source archive; the verification then reads it back from the written file to prove the copy."""
+    import pfdtrain.migration.zip_records as zip_records
     from pfdtrain.migration.migrate import migrate_file
 
     big = torch.arange(2 * 1024 * 1024, dtype=torch.float32)  # 8 MiB: one chunk per storage
     torch.save({"epoch": 0, "model_state_dict": {"w": big, "b": torch.ones(3)}, "val_acc": 1.0}, tmp_path / "v1.pth")
-    computed = []
-    real_crc32 = fast_save.zlib.crc32
 
-    class CountingZlib:
-        @staticmethod
-        def crc32(data, value=0):
-            computed.append(memoryview(data).nbytes)
-            return real_crc32(data, value)
+    def counting(sizes):
+        real_crc32 = zlib.crc32
 
-    copied = []
+        class CountingZlib:
+            @staticmethod
+            def crc32(data, value=0):
+                sizes.append(memoryview(data).nbytes)
+                return real_crc32(data, value)
+
+        return CountingZlib
+
+    in_writer, read_back, copied = [], [], []
+    monkeypatch.setattr(fast_save, "zlib", counting(in_writer))
+    monkeypatch.setattr(zip_records, "zlib", counting(read_back))
     real_copy = getattr(fast_save.os, "copy_file_range", None)
     if real_copy is not None:
         monkeypatch.setattr(fast_save.os, "copy_file_range", lambda *a: (copied.append(a[2]), real_copy(*a))[1])
-    monkeypatch.setattr(fast_save, "zlib", CountingZlib)
     assert migrate_file(tmp_path / "v1.pth", tmp_path / "v2.pth").status == "migrated"
-    assert max(computed) < big.numel() * 4  # the 8 MiB record's CRC came from the source archive
+    assert max(in_writer) < big.numel() * 4  # the writer never computed the big record's CRC itself
     if real_copy is not None:
-        assert sum(copied) == big.numel() * 4  # and its bytes were copied by the kernel
+        assert sum(copied) == big.numel() * 4  # its bytes were copied by the kernel
+        assert sum(read_back) >= big.numel() * 4  # and read back from the new file by the verification
     with zipfile.ZipFile(tmp_path / "v2.pth") as archive:
         assert archive.testzip() is None
     assert torch.equal(torch.load(tmp_path / "v2.pth", weights_only=True)["model"]["state_dict"]["w"], big)

@@ -11,7 +11,8 @@ from pfdtrain.migration.layouts import ROOT, detect, wrapper_prefixes
 from pfdtrain.migration.safe_load import safe_load
 from zoo_manifest import ENTRIES, LOADABLE, ZOO
 
-pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"), pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"),
+              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 
 @pytest.mark.parametrize("name", LOADABLE)

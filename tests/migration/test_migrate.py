@@ -36,9 +36,9 @@ def test_in_place_the_backup_is_made_after_verification_and_holds_the_old_bytes(
     seen = {}
     real_verify = migrate_module.verify_written
 
-    def spy(temp, expected, **kw):
+    def spy(temp, expected, *args, **kw):
         seen.update(backup_exists=backup.exists(), source=v1_file.read_bytes(), temp_is_temp=is_temp_file(temp))
-        real_verify(temp, expected, **kw)
+        real_verify(temp, expected, *args, **kw)
 
     monkeypatch.setattr(migrate_module, "verify_written", spy)
     result = migrate_file(v1_file)
@@ -59,7 +59,7 @@ def test_a_failed_verification_leaves_the_input_alone_without_backup_or_temp_fil
         obj["model"]["state_dict"]["fc.bias"] = obj["model"]["state_dict"]["fc.bias"] + 1
         return real_save(obj, handle, *args, **kwargs)
 
-    monkeypatch.setattr(migrate_module.torch, "save", corrupting_save)
+    monkeypatch.setattr(torch, "save", corrupting_save)
     result = migrate_file(v1_file)
     assert result.status == "failed" and result.error_kind == "verify-failed"
     assert "fc.bias" in result.error and "bytes differ" in result.error

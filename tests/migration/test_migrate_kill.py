@@ -33,7 +33,8 @@ def _write_v1_folder(folder: Path) -> dict[str, tuple[str, float]]:
     originals = {}
     for i in range(FILES):
         value = float(i + 1)
-        ckpt = {"epoch": i, "model_state_dict": {"fc.weight": torch.full((NUMEL,), value), "fc.bias": torch.arange(7.0)},
+        weights = {"fc.weight": torch.full((NUMEL,), value), "fc.bias": torch.arange(7.0)}
+        ckpt = {"epoch": i, "model_state_dict": weights,
                 "optimizer_state_dict": {"state": {}, "param_groups": []}, "best_val_acc": 50.0 + i,
                 "best_val_loss": 1.0, "history": {"train_loss": [1.0] * (i + 1)}}
         path = folder / f"run{i}_best_model.pth"
@@ -92,9 +93,13 @@ def test_every_path_holds_its_old_file_or_a_complete_new_one_after_sigkill(tmp_p
         leftovers = [p.name for p in folder.iterdir() if p.name not in originals and not p.name.endswith(".v1.bak")]
         assert all(is_temp_file(name) for name in leftovers), leftovers
 
-    # A later run finishes the job: leftover temporary files are ignored, interrupted files migrated.
+    # A later run finishes the job: interrupted files are migrated, the killed runs' temporary files removed.
+    left = [p for p in folder.iterdir() if is_temp_file(p)]
     done = subprocess.run([sys.executable, "-m", "pfdtrain", "migrate-checkpoint", str(folder), "--no-progress"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert all(_state_of(folder / name, original) == "new" for name, original in originals.items())
+    assert not [p.name for p in folder.iterdir() if is_temp_file(p)]
+    if left:
+        assert f"removed {len(left)} temporary file(s) left by an interrupted run" in done.stdout
     assert seen_mixed, "no kill landed in the middle of the folder: the test proved nothing"

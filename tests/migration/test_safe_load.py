@@ -54,14 +54,17 @@ def test_weights_only_still_refuses_when_the_static_scan_is_unavailable(tmp_path
     """The opcode scan is a first line; torch's weights-only unpickler is the safety net."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(safe_load_module, "_torch_allowed_names", lambda: None)
-    with pytest.raises(UnsafeCheckpointError, match="io.open"):
-        safe_load(copy_zoo(tmp_path / "in", ["malicious_checkpoint_open_payload.pth"]) / "malicious_checkpoint_open_payload.pth")
+    name = "malicious_checkpoint_open_payload.pth"
+    path = copy_zoo(tmp_path / "in", [name]) / name
+    with pytest.raises(UnsafeCheckpointError, match=r"io\.open"):
+        safe_load(path)
     assert pwned_markers() == [] and not (tmp_path / PWNED).exists()
 
 
 @pytest.mark.parametrize(
-    "name, kind",
-    [("truncated_cnn_trainer_best_model.pth", "truncated"), ("empty.pth", "empty"), ("not_a_checkpoint.pth", "lfs-pointer")],
+    ("name", "kind"),
+    [("truncated_cnn_trainer_best_model.pth", "truncated"), ("empty.pth", "empty"),
+     ("not_a_checkpoint.pth", "lfs-pointer")],
 )
 def test_corrupt_zoo_files_are_named_by_kind(name, kind):
     assert name in CORRUPT
@@ -83,7 +86,7 @@ def test_text_random_bytes_and_a_cut_legacy_file_are_not_checkpoints(tmp_path):
     assert kinds == {"notes.pth": "not-a-checkpoint", "noise.pth": "not-a-checkpoint", "cut.pth": "truncated"}
 
 
-@pytest.mark.parametrize("name, flavour", [
+@pytest.mark.parametrize(("name", "flavour"), [
     ("train_cnn_script_posixpath_args.pth", "PosixPath"), ("train_cnn_script_windowspath_args.pth", "WindowsPath"),
 ])
 def test_pickled_paths_become_their_text_without_instantiating_os_paths(name, flavour):
@@ -124,7 +127,8 @@ def test_trust_unsafe_loads_a_pickled_module_with_a_loud_warning(tmp_path, monke
     assert isinstance(loaded.obj, torch.nn.Sequential) and loaded.trusted_unsafe
     with pytest.warns(UnsafeLoadWarning):  # the aliases still apply: WindowsPath cannot be built on Linux
         paths = safe_load(ZOO / "train_cnn_script_windowspath_args.pth", trust_unsafe=True).obj["args"]
-    assert paths["checkpoint_dir"] == ENTRIES["train_cnn_script_windowspath_args.pth"]["content"]["args"]["checkpoint_dir"]["path"]
+    args = ENTRIES["train_cnn_script_windowspath_args.pth"]["content"]["args"]
+    assert paths["checkpoint_dir"] == args["checkpoint_dir"]["path"]
 
 
 def test_old_torch_warning_is_given_once(monkeypatch):

@@ -54,7 +54,7 @@ def test_a_reduce_payload_is_named_never_run(tmp_path: Path, monkeypatch):
     assert not (tmp_path / "pwned").exists()
 
 
-@pytest.mark.parametrize("data, kind", [(b"", "empty"), (b"hello world\n", "text"), (b"\x80\x04\x95", "pickle"),
+@pytest.mark.parametrize(("data", "kind"), [(b"", "empty"), (b"hello world\n", "text"), (b"\x80\x04\x95", "pickle"),
                                         (b"PK\x03\x04broken", "torch_zip"), (b"\x13\x37\x00\xff" * 4, "unknown")])
 def test_unreadable_files_say_why(tmp_path: Path, data, kind):
     (tmp_path / "f.pth").write_bytes(data)

@@ -22,7 +22,8 @@ from zoo_manifest import (
     tensor_sha256,
 )
 
-pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"), pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"),
+              pytest.mark.filterwarnings("ignore::DeprecationWarning")]
 
 #: v1 key -> (v2 path, how the value changes). Unlisted keys go to extra under their own name.
 MOVED = {
@@ -127,7 +128,8 @@ def test_quantized_model_loads_from_v2_and_gets_its_dtype_back_on_downgrade(writ
 
 
 def test_paths_in_script_args_are_strings_in_v2(written):
-    for name, root in (("train_cnn_script_windowspath_args.pth", "C:\\Users"), ("train_cnn_script_posixpath_args.pth", "/home")):
+    for name, root in (("train_cnn_script_windowspath_args.pth", "C:\\Users"),
+                       ("train_cnn_script_posixpath_args.pth", "/home")):
         args = written[name]["config"]["args"]
         assert type(args["data_path"]) is str and args["data_path"].startswith(root)
         conversions = written[name]["extra"]["migrated_from"]["conversions"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
+import secrets
 import string
 import warnings
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from pfdtrain.callbacks._utils import check_mode, missing_metric_error, monitored_value, to_float
 from pfdtrain.callbacks.base import Callback
+from pfdtrain.checkpoint.atomic import remove_stale_temp_files
 from pfdtrain.errors import ConfigurationError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -36,7 +39,15 @@ class ModelCheckpoint(Callback):
         monitor: metric ranking the checkpoints; ``None`` ranks them by recency.
         mode: ``"min"`` or ``"max"`` for ``monitor``.
         save_top_k: files kept: the best k (or, without ``monitor``, the latest k); ``-1`` keeps all,
-            ``0`` none (``last.pt`` is still written with ``save_last``).
+            ``0`` none (``last.pt`` is still written with ``save_last``). After a crash and a resume
+            the folder ends as an uninterrupted run leaves it: each file carries the bookkeeping
+            that includes itself; a file the killed run wrote after the checkpoint resumed from
+            is replaced when the resumed run writes the same name at the same step (not kept
+            beside it as ``-v1``); and a file it had already dropped from the top k but not yet
+            deleted when it was killed is deleted on resume. Only files of the same run are
+            concerned (a run id in the bookkeeping, inherited by resumed runs): files of other
+            runs, ``last.pt``, ``exception-*.pt`` and files written after the resume point that
+            the resumed run never writes again (it stops earlier, say) are never deleted.
         save_last: also maintain ``last.pt``, rewritten (atomically) at every save moment.
         every_n_epochs: save at the end of every n-th epoch; ``0`` disables. Default: 1, or 0 when
             ``every_n_train_steps`` is given (step-based saving replaces epoch-based saving; pass
@@ -67,14 +78,17 @@ class ModelCheckpoint(Callback):
     ) -> None:
         self.mode = check_mode("ModelCheckpoint", mode)
         if monitor is not None and (not isinstance(monitor, str) or not monitor):
-            raise ConfigurationError(f"ModelCheckpoint(monitor=...) must be a metric name or None; received {monitor!r}.")
+            raise ConfigurationError(
+                f"ModelCheckpoint(monitor=...) must be a metric name or None; received {monitor!r}."
+            )
         if not _is_int(save_top_k) or save_top_k < -1:
             raise ConfigurationError(
                 f"ModelCheckpoint(save_top_k=...) must be an int >= -1 (-1 keeps all, 0 none); received {save_top_k!r}."
             )
         if every_n_train_steps is not None and (not _is_int(every_n_train_steps) or every_n_train_steps < 0):
             raise ConfigurationError(
-                f"ModelCheckpoint(every_n_train_steps=...) must be None or an int >= 0; received {every_n_train_steps!r}."
+                "ModelCheckpoint(every_n_train_steps=...) must be None or an int >= 0; "
+                f"received {every_n_train_steps!r}."
             )
         every_n_train_steps = every_n_train_steps or None
         if every_n_epochs is None:
@@ -85,7 +99,9 @@ class ModelCheckpoint(Callback):
             )
         if filename is not None:
             if not isinstance(filename, str) or not filename:
-                raise ConfigurationError(f"ModelCheckpoint(filename=...) must be a non-empty str; received {filename!r}.")
+                raise ConfigurationError(
+                    f"ModelCheckpoint(filename=...) must be a non-empty str; received {filename!r}."
+                )
             _parse_template(filename)  # raises on a malformed template, before training starts
         self.dirpath: Path | None = Path(dirpath) if dirpath is not None else None
         self.filename = filename if filename is not None else DEFAULT_FILENAME
@@ -106,6 +122,9 @@ class ModelCheckpoint(Callback):
         #: Files kept by recency when ``monitor`` is None (oldest first).
         self.latest_model_paths: list[str] = []
         self._last_global_step_saved: int | None = None
+        #: Identifies one training run across resumes: files carrying it are this run's own.
+        self.run_id = secrets.token_hex(8)
+        self._restored = False
 
     @property
     def state_key(self) -> str:
@@ -119,7 +138,11 @@ class ModelCheckpoint(Callback):
     # ------------------------------------------------------------------ hooks
 
     def on_fit_start(self, trainer: Trainer) -> None:
-        self._resolve_dirpath(trainer)
+        dirpath = self._resolve_dirpath(trainer)
+        if getattr(trainer, "is_global_zero", True) and dirpath.is_dir():
+            remove_stale_temp_files(dirpath)  # what a writer killed mid-save left behind
+            if self._restored:
+                self._tidy_after_resume(trainer, dirpath)
 
     def on_train_batch_end(self, trainer: Trainer, outputs: Any, batch: Any, batch_idx: int) -> None:
         n = self.every_n_train_steps
@@ -145,7 +168,8 @@ class ModelCheckpoint(Callback):
         try:
             trainer.save_checkpoint(path)
         except Exception as err:  # never hide the exception that is propagating
-            warnings.warn(f"ModelCheckpoint could not save {path} after {type(exception).__name__}: {err}", stacklevel=2)
+            warnings.warn(f"ModelCheckpoint could not save {path} after {type(exception).__name__}: {err}",
+                          stacklevel=2)
             return
         self._say(trainer, f"ModelCheckpoint: saved {path} after {type(exception).__name__}.")
 
@@ -170,12 +194,15 @@ class ModelCheckpoint(Callback):
         if k == 0:
             return
         path = self._new_path(trainer, dirpath)
-        self._write(trainer, path)
+        before = self.state_dict()
         self.latest_model_paths.append(str(path))
+        dropped = []
+        while k > 0 and len(self.latest_model_paths) > k:
+            dropped.append(self.latest_model_paths.pop(0))
         self.best_model_path = str(path)
-        if k > 0:
-            while len(self.latest_model_paths) > k:
-                self._remove(trainer, self.latest_model_paths.pop(0))
+        self._write(trainer, path, before)  # the file's own bookkeeping already includes it
+        for old in dropped:
+            self._remove(trainer, old)
 
     def _save_top_k(self, trainer: Trainer, dirpath: Path, value: float) -> None:
         k = self.save_top_k
@@ -187,16 +214,22 @@ class ModelCheckpoint(Callback):
         if full and not _better(value, self._worst_score(), self.mode):
             return
         path = self._new_path(trainer, dirpath)
-        self._write(trainer, path)
-        self.best_k_models[str(path)] = value
-        if full:
-            worst = self._worst_path()
+        before = self.state_dict()
+        worst = self._worst_path() if full else None
+        if worst is not None:
             del self.best_k_models[worst]
-            self._remove(trainer, worst)
+        self.best_k_models[str(path)] = value
         self._update_best()
+        self._write(trainer, path, before)
+        if worst is not None:
+            self._remove(trainer, worst)
 
-    def _write(self, trainer: Trainer, path: Path) -> None:
-        trainer.save_checkpoint(path)
+    def _write(self, trainer: Trainer, path: Path, before: dict[str, Any]) -> None:
+        try:
+            trainer.save_checkpoint(path)
+        except BaseException:
+            self._load_bookkeeping(before)  # nothing was written: the bookkeeping says so too
+            raise
         self._say(trainer, f"ModelCheckpoint: saved {path}.")
 
     def _remove(self, trainer: Trainer, path: str) -> None:
@@ -204,10 +237,8 @@ class ModelCheckpoint(Callback):
         if path in self.best_k_models or path in self.latest_model_paths or path == self.last_model_path:
             return
         if getattr(trainer, "is_global_zero", True):
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.remove(path)
-            except FileNotFoundError:
-                pass
             self._say(trainer, f"ModelCheckpoint: removed {path}.")
 
     def _worst_path(self) -> str:
@@ -264,10 +295,56 @@ class ModelCheckpoint(Callback):
         # Never overwrite a file we keep, nor one we did not write (a previous run's, say). Only
         # the writing process looks at the disk, so that other processes cannot race with its writes.
         look = bool(getattr(trainer, "is_global_zero", True))
-        while str(path) in self.best_k_models or str(path) in self.latest_model_paths or (look and path.exists()):
+        while (str(path) in self.best_k_models or str(path) in self.latest_model_paths
+               or (look and path.exists() and not self._written_before_crash(path, trainer))):
             path = dirpath / self.format_checkpoint_name(metrics, version)
             version += 1
         return path
+
+    # ------------------------------------------------------------------ after a crash
+
+    def _written_before_crash(self, path: Path, trainer: Trainer) -> bool:
+        """``path`` is this run's own checkpoint of this very step, written by an attempt that was
+        killed before its bookkeeping reached the checkpoint resumed from: replacing it is what an
+        uninterrupted run does."""
+        found = self._own_file(path)
+        return found is not None and found[0] == int(trainer.global_step)
+
+    def _tidy_after_resume(self, trainer: Trainer, dirpath: Path) -> None:
+        """Delete this run's files that its restored bookkeeping had already dropped from the top k
+        (the killed attempt was stopped between writing their successor and deleting them)."""
+        step = int(trainer.global_step)
+        kept = {os.path.realpath(p) for p in (*self.best_k_models, *self.latest_model_paths, self.last_model_path) if p}
+        for path in sorted(dirpath.glob(f"*{EXTENSION}")):
+            if path.name == f"{LAST_NAME}{EXTENSION}" or os.path.realpath(path) in kept or not path.is_file():
+                continue
+            found = self._own_file(path)
+            if found is not None and found[1] and found[0] < step:
+                try:
+                    os.remove(path)
+                except FileNotFoundError:
+                    continue
+                self._say(trainer, f"ModelCheckpoint: removed {path}, dropped from the top {self.save_top_k} "
+                                   "before the interruption.")
+
+    def _own_file(self, path: Path) -> tuple[int, bool] | None:
+        """(global step, whether it was one of the kept files) for a checkpoint this run's callback
+        wrote, read from its pickle without loading it; None for any other file."""
+        from pfdtrain.checkpoint.format import FORMAT_NAME
+        from pfdtrain.migration.skeleton import read_skeleton
+
+        skeleton = read_skeleton(path)
+        obj = skeleton.obj if skeleton.readable else None
+        if not isinstance(obj, dict) or obj.get("format") != FORMAT_NAME:
+            return None
+        callbacks, training = obj.get("callbacks"), obj.get("training")
+        mine = callbacks.get(self.state_key) if isinstance(callbacks, dict) else None
+        step = training.get("global_step") if isinstance(training, dict) else None
+        if not isinstance(mine, dict) or mine.get("run_id") != self.run_id or not isinstance(step, int):
+            return None
+        listed = [*(mine.get("best_k_models") or {}), *(mine.get("latest_model_paths") or [])]
+        itself = os.path.realpath(path)
+        return step, any(isinstance(p, str) and os.path.realpath(p) == itself for p in listed)
 
     # ------------------------------------------------------------------ state
 
@@ -282,11 +359,17 @@ class ModelCheckpoint(Callback):
             "last_model_path": self.last_model_path,
             "latest_model_paths": list(self.latest_model_paths),
             "last_global_step_saved": self._last_global_step_saved,
+            "run_id": self.run_id,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         # dirpath is not restored: a resumed run writes where it is told to (or under its own
         # default_root_dir); the kept files of the earlier run are still tracked by full path.
+        self._load_bookkeeping(state)
+        self.run_id = str(state.get("run_id") or self.run_id)
+        self._restored = True
+
+    def _load_bookkeeping(self, state: dict[str, Any]) -> None:
         self.best_k_models = {str(k): float(v) for k, v in (state.get("best_k_models") or {}).items()}
         self.best_model_path = str(state.get("best_model_path") or "")
         score = state.get("best_model_score")

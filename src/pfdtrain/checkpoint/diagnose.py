@@ -47,11 +47,18 @@ def scan_pickle_globals(file: Path) -> list[str]:
     found: list[str] = []
     with open(file, "rb") as handle:
         for _ in range(_MAX_PICKLES):
-            try:
-                found += _globals_in_one_pickle(handle)
-            except Exception:  # end of the pickles (raw storage bytes follow) or damaged data
+            names = _globals_or_none(handle)
+            if names is None:  # end of the pickles (raw storage bytes follow) or damaged data
                 break
+            found += names
     return list(dict.fromkeys(found))
+
+
+def _globals_or_none(handle: io.BufferedReader) -> list[str] | None:
+    try:
+        return _globals_in_one_pickle(handle)
+    except Exception:
+        return None
 
 
 def scan_zip_pickle_globals(file: Path) -> list[str]:
@@ -92,10 +99,10 @@ def _globals_in_one_pickle(handle: io.BufferedReader | io.BytesIO) -> list[str]:
             strings.append(arg.decode("latin-1") if isinstance(arg, bytes) else str(arg))
         elif name == "MEMOIZE" and strings:
             memo[len(memo)] = strings[-1]
-        elif name in ("BINPUT", "LONG_BINPUT", "PUT") and strings:
-            memo[int(arg)] = strings[-1]
-        elif name in ("BINGET", "LONG_BINGET", "GET") and int(arg) in memo:
-            strings.append(memo[int(arg)])
+        elif name in ("BINPUT", "LONG_BINPUT", "PUT") and strings and isinstance(arg, int):
+            memo[arg] = strings[-1]
+        elif name in ("BINGET", "LONG_BINGET", "GET") and isinstance(arg, int) and arg in memo:
+            strings.append(memo[arg])
         if name == "STOP":
             break
     return found
@@ -131,7 +138,9 @@ def unreadable_file_error(file: Path, head: bytes, exc: BaseException) -> Checkp
         what = "a pickle stream that ends early or is damaged (a truncated legacy checkpoint?)"
     elif looks_like_text(head):
         preview = head.decode("utf-8", errors="replace").strip().splitlines()[0][:40]
-        return CheckpointFormatError(f"Cannot read {file}: it is a text file (it starts with {preview!r}), not a torch checkpoint.")
+        return CheckpointFormatError(
+            f"Cannot read {file}: it is a text file (it starts with {preview!r}), not a torch checkpoint."
+        )
     else:
         what = "not a torch checkpoint (unknown binary content)"
     return CheckpointFormatError(f"Cannot read {file}: it is {what}. Details: {short_detail(exc)}")

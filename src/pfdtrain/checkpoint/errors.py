@@ -47,6 +47,21 @@ class CorruptCheckpointError(CheckpointFormatError):
         self.kind = kind
 
 
+class DamagedCheckpointError(CorruptCheckpointError):
+    """The file's structure or content does not add up: a record whose size, name, header or CRC-32
+    disagrees with what the file claims, or a pickle no checkpoint writer produces. ``kind`` is
+    ``damaged``, ``truncated`` or ``malformed`` (nesting, cycles or blow-ups no checkpoint has)."""
+
+    def __init__(self, message: str, *, kind: str = "damaged") -> None:
+        super().__init__(message, kind=kind)
+
+
+class NotRegularFileError(CheckpointFormatError):
+    """The path is a named pipe, folder, device, socket or broken link: never opened as a checkpoint."""
+
+    kind = "not-a-file"
+
+
 class UnknownLayoutError(CheckpointFormatError):
     """A readable torch file whose content matches no known checkpoint layout (v2 or legacy)."""
 

@@ -8,12 +8,14 @@ says what looks wrong instead of a raw unpickling traceback.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import pickle
+import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, cast
 
 import torch
 
@@ -28,9 +30,10 @@ from pfdtrain.checkpoint.diagnose import (
 from pfdtrain.checkpoint.errors import CheckpointFormatError
 from pfdtrain.checkpoint.format import FORMAT_NAME, check_format, complete
 from pfdtrain.checkpoint.plain_data import validate_plain_data
+from pfdtrain.checkpoint.regular_file import not_regular_error
 from pfdtrain.errors import describe
 
-MapLocation = Union[str, torch.device, Callable[..., Any], Mapping[str, str], None]
+MapLocation = str | torch.device | Callable[..., Any] | Mapping[str, str] | None
 
 
 def save(checkpoint: Mapping[str, Any], path: str | os.PathLike[str]) -> Path:
@@ -77,9 +80,10 @@ def load(
     is_zip = head.startswith(ZIP_MAGIC)
     location = _checked_map_location(map_location)
     try:
-        obj = torch.load(file, map_location=location, weights_only=True, mmap=bool(mmap) and is_zip)
+        # Any: torch's annotation lists dict, not Mapping, and (storage, str) functions only
+        obj = torch.load(file, map_location=cast(Any, location), weights_only=True, mmap=bool(mmap) and is_zip)
     except _MapLocationFailure as failure:
-        raise failure.error
+        raise failure.error from None  # the user's own error, as their function raised it
     except (MemoryError, PermissionError, FileNotFoundError):
         raise
     except Exception as exc:
@@ -123,7 +127,12 @@ def _checked_map_location(map_location: MapLocation) -> MapLocation:
 
 
 def _read_head(file: Path, size: int = 64) -> bytes:
-    """First bytes of the file; raises early for missing, empty, directory and LFS-pointer files."""
+    """First bytes of the file; raises early for missing, empty, directory and LFS-pointer files, and
+    for pipes and devices (opening a named pipe would wait for a writer forever)."""
+    with contextlib.suppress(OSError):
+        mode = os.stat(file).st_mode
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+            raise not_regular_error(file, mode)
     try:
         with open(file, "rb") as handle:
             head = handle.read(size)

@@ -126,7 +126,7 @@ def _without_prefix(state_dict: Mapping[str, Any], prefix: str) -> OrderedDict[s
     result: OrderedDict[str, Any] = OrderedDict(state_dict)
     metadata = getattr(state_dict, "_metadata", None)
     if metadata is not None:
-        result._metadata = copy.copy(metadata)  # type: ignore[attr-defined]
+        result._metadata = copy.copy(metadata)  # type: ignore[attr-defined]  # state_dict() metadata: an attribute torch sets on OrderedDicts
     consume_prefix_in_state_dict_if_present(result, prefix)
     return result
 
@@ -135,7 +135,7 @@ def _subset(state_dict: Mapping[str, Any], keep: Any) -> OrderedDict[str, Any]:
     result: OrderedDict[str, Any] = OrderedDict((k, v) for k, v in state_dict.items() if keep(k))
     metadata = getattr(state_dict, "_metadata", None)
     if metadata is not None:
-        result._metadata = metadata  # type: ignore[attr-defined]
+        result._metadata = metadata  # type: ignore[attr-defined]  # state_dict() metadata: an attribute torch sets on OrderedDicts
     return result
 
 

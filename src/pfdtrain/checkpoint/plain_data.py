@@ -88,9 +88,11 @@ def _hint(obj: Any) -> str:
     if isinstance(obj, (torch.dtype, torch.device)):
         return "Store it as a string: str(value)."
     if isinstance(obj, torch.Tensor):
-        return "Tensor subclasses are refused by weights_only loading; store a plain tensor (t.as_subclass(torch.Tensor))."
+        return ("Tensor subclasses are refused by weights_only loading; store a plain tensor "
+                "(t.as_subclass(torch.Tensor)).")
     if callable(obj):
-        return "Functions and classes cannot be stored safely; store a name or a config dict and rebuild the object on load."
+        return ("Functions and classes cannot be stored safely; store a name or a config dict and rebuild the "
+                "object on load.")
     if type(obj).__module__ == "numpy":
         return "Convert NumPy values with .item() / .tolist() or torch.from_numpy(array)."
     if isinstance(obj, (set, frozenset)):

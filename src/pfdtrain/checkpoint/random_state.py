@@ -67,15 +67,20 @@ def restore_random_state(state: Mapping[str, Any]) -> None:
     that CUDA random streams will differ from the original run.
     """
     if not isinstance(state, Mapping):
-        raise TypeError(f"restore_random_state() expects the dict from capture_random_state(), got {type(state).__name__}")
+        raise TypeError(
+            f"restore_random_state() expects the dict from capture_random_state(), got {type(state).__name__}"
+        )
     unknown = set(state) - set(RANDOM_STATE_KEYS)
     if unknown:
-        raise ValueError(f"unknown random state entries {sorted(map(str, unknown))}; expected {list(RANDOM_STATE_KEYS)}")
+        raise ValueError(
+            f"unknown random state entries {sorted(map(str, unknown))}; expected {list(RANDOM_STATE_KEYS)}"
+        )
 
     python_state = state.get("python")
     if python_state is not None:
         version, internal, gauss_next = python_state
-        random.setstate((int(version), tuple(int(x) for x in _as_list(internal)), None if gauss_next is None else float(gauss_next)))
+        gauss = None if gauss_next is None else float(gauss_next)
+        random.setstate((int(version), tuple(int(x) for x in _as_list(internal)), gauss))
 
     numpy_state = state.get("numpy")
     if numpy_state is not None:

@@ -69,7 +69,7 @@ def migrate_checkpoint(
     check: Annotated[bool, typer.Option(
         "--check", help="Write nothing; exit 1 if any file still needs migrating (for CI).")] = False,
     verify: Annotated[bool, typer.Option(
-        "--verify", help="Reload each output and compare every tensor (always done in place).")] = False,
+        "--verify", help="Kept for scripts: every output is verified.")] = False,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="Write v2 files under this folder (same relative paths) instead of in place.")] = None,
     report: Annotated[Path | None, typer.Option(

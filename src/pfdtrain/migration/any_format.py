@@ -18,6 +18,7 @@ from pfdtrain.checkpoint.format import check_format, complete
 from pfdtrain.errors import describe
 from pfdtrain.migration.layouts import V2, Detection, detect
 from pfdtrain.migration.safe_load import AllowedGlobal, LoadedFile, safe_load
+from pfdtrain.migration.source_check import SourceCheck
 from pfdtrain.migration.upgraders import upgrade
 
 
@@ -37,10 +38,15 @@ def read_as_v2(
     allow_globals: Sequence[AllowedGlobal] = (),
     trust_unsafe: bool = False,
     mmap: bool = False,
+    checked: SourceCheck | None = None,
 ) -> ReadResult:
-    """Load safely, detect the layout and upgrade; see :func:`load_any` for the errors raised."""
+    """Load safely, detect the layout and upgrade; see :func:`load_any` for the errors raised.
+
+    ``checked``: the file's :func:`~pfdtrain.migration.source_check.check_source` result, when the
+    caller already has it (memory-mapped loading needs one; it is made here otherwise).
+    """
     loaded = safe_load(
-        path, map_location, mmap=mmap, allow_globals=allow_globals, trust_unsafe=trust_unsafe
+        path, map_location, mmap=mmap, allow_globals=allow_globals, trust_unsafe=trust_unsafe, checked=checked
     )
     detection = detect_or_raise(loaded)
     if detection.layout == V2:

@@ -11,11 +11,14 @@ bytes travel from the mapped source pages through user space. Here:
   record of that archive: the kernel copies it from the source file (``copy_file_range``, as
   ``cp`` does) and the source's CRC is reused;
 * any other chunk is written normally, its CRC computed by zlib in a thread while the kernel
-  copies it. A record that did not arrive as one chunk has its CRC computed from the file.
+  copies it. A record that did not arrive as one chunk has its CRC computed from the file;
+* a storage found in the source whose CRC is computed here (it was written from memory) must
+  match the source record's CRC: otherwise the input is damaged and the write stops.
 
-If anything about the archive is unexpected the file is rewritten with a plain ``torch.save``:
-never a zip with missing CRCs. The caller's verification (``--verify``, always in place) then
-compares every tensor of the written file with the source.
+The write reports the CRC each chunk got (:class:`WriteReport`), for the verification that
+follows (:mod:`~pfdtrain.migration.verify`), which reads every record back from the file. If
+anything about the archive is unexpected the file is rewritten with a plain ``torch.save``: never
+a zip with missing CRCs.
 
 torch's CRC switch is process-wide (``torch.serialization.set_crc32_options``): while a
 migration writes, another thread's ``torch.save`` in the same process would also skip CRCs. The
@@ -31,9 +34,14 @@ import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from typing import Any, BinaryIO
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, cast
 
 import torch
+
+from pfdtrain.checkpoint.errors import DamagedCheckpointError
+from pfdtrain.migration.mapped_archive import MappedArchive
+from pfdtrain.migration.zip_records import ZipRecord
 
 _CENTRAL = 0x02014B50
 _LOCAL = 0x04034B50
@@ -47,78 +55,50 @@ _users = 0
 _saved_option: bool | None = None
 
 
-class SourceArchive:
-    """A source zip checkpoint that is memory-mapped in this process: its records, CRCs and mapping.
+@dataclass
+class WriteReport:
+    """What the write knows about the bytes it wrote, for the verification that follows.
 
-    :meth:`find` tells whether a chunk of memory is exactly one of its records (by the address
-    the file is mapped at, read from ``/proc/self/maps``; elsewhere nothing is found and chunks
-    are simply written).
+    ``by_address`` maps each chunk of memory torch handed over, as (address, size), to the CRC-32 its
+    record got: the source record's CRC for a storage copied from the source archive (so checking the
+    written record proves the source intact too), else the CRC of the memory written. ``proven``
+    holds the data offsets of source records whose CRC that check covers.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = os.fspath(path)
-        stat = os.stat(self.path)
-        self._identity = (os.major(stat.st_dev), os.minor(stat.st_dev), stat.st_ino)
-        self._records: dict[int, tuple[int, int]] = {}  # data offset -> (size, crc)
-        with open(self.path, "rb") as handle, zipfile.ZipFile(handle) as archive:
-            for info in archive.infolist():
-                if info.compress_type != zipfile.ZIP_STORED:
-                    continue
-                handle.seek(info.header_offset + 26)
-                name_len, extra_len = struct.unpack("<HH", handle.read(4))
-                self._records[info.header_offset + 30 + name_len + extra_len] = (info.compress_size, info.CRC)
-        self._maps: list[tuple[int, int, int]] | None = None
-
-    def find(self, address: int, size: int) -> tuple[int, int] | None:
-        """(file offset, CRC) of the record whose data is exactly ``size`` bytes mapped at ``address``."""
-        if self._maps is None:
-            self._maps = self._mappings()
-        for start, end, file_offset in self._maps:
-            if start <= address and address + size <= end:
-                offset = address - start + file_offset
-                record = self._records.get(offset)
-                if record is not None and record[0] == size:
-                    return offset, record[1]
-        return None
-
-    def _mappings(self) -> list[tuple[int, int, int]]:
-        found = []
-        try:
-            with open("/proc/self/maps", encoding="ascii", errors="replace") as maps:
-                for line in maps:
-                    parts = line.split(maxsplit=5)
-                    if len(parts) < 6 or ":" not in parts[3]:
-                        continue
-                    major, minor = (int(x, 16) for x in parts[3].split(":"))
-                    if (major, minor, int(parts[4])) == self._identity:
-                        start, end = (int(x, 16) for x in parts[0].split("-"))
-                        found.append((start, end, int(parts[2], 16)))
-        except (OSError, ValueError):
-            return []
-        return found
+    by_address: dict[tuple[int, int], int] = field(default_factory=dict)
+    proven: set[int] = field(default_factory=set)
+    copied: dict[int, ZipRecord] = field(default_factory=dict)
+    fast: bool = True
 
 
 def save_fast(
     obj: Any,
     handle: BinaryIO,
     on_bytes: Callable[[int], None] | None = None,
-    source: SourceArchive | None = None,
-) -> None:
-    """``torch.save(obj, handle)``, fast. ``handle`` must be a seekable file opened read-write.
-
+    source: MappedArchive | None = None,
+) -> WriteReport:
+    """``torch.save(obj, handle)``, fast. ``handle`` must be a seekable file opened read-write
     (as :func:`~pfdtrain.checkpoint.atomic.atomic_write`'s temporary file is); otherwise the CRCs
     cannot be filled in and a plain ``torch.save`` is used.
+
+    A storage found in ``source`` whose bytes in memory do not match the source record's CRC raises
+    :class:`~pfdtrain.checkpoint.errors.DamagedCheckpointError`: the input is damaged.
     """
     start = handle.tell()
+    writer: _Writer | None = None
     try:
         with _torch_crc_disabled() as disabled, _Writer(handle, on_bytes, source if disabled else None) as writer:
-            torch.save(obj, writer)
+            torch.save(obj, cast(BinaryIO, writer))  # a file-like object: write() and flush() are all torch uses
         if disabled:
             fill_crcs(handle.fileno(), writer.crcs)
+            return WriteReport(writer.by_address, writer.proven, writer.copied)
     except Exception:
-        handle.seek(start)
-        handle.truncate()
-        torch.save(obj, handle)  # torch computes its own CRCs
+        if writer is not None and writer.damage is not None:  # torch wraps what its writer raised
+            raise writer.damage from None
+    handle.seek(start)
+    handle.truncate()
+    torch.save(obj, handle)  # torch computes its own CRCs
+    return WriteReport(fast=False)
 
 
 def fill_crcs(fd: int, known: dict[tuple[int, int], int]) -> None:
@@ -188,7 +168,7 @@ class _Writer:
     """What torch.save writes to: the raw file descriptor, a CRC for every chunk by (offset, size)."""
 
     def __init__(self, handle: BinaryIO, on_bytes: Callable[[int], None] | None,
-                 source: SourceArchive | None) -> None:
+                 source: MappedArchive | None) -> None:
         handle.flush()  # from here on, bytes go straight to the descriptor
         self._fd = handle.fileno()
         self._position = os.lseek(self._fd, 0, os.SEEK_CUR)
@@ -196,6 +176,10 @@ class _Writer:
         self._source = source
         self._source_fd: int | None = None
         self.crcs: dict[tuple[int, int], int] = {}
+        self.by_address: dict[tuple[int, int], int] = {}
+        self.proven: set[int] = set()
+        self.copied: dict[int, ZipRecord] = {}  # output offset of a kernel-copied chunk -> its source record
+        self.damage: DamagedCheckpointError | None = None
 
     def __enter__(self) -> _Writer:
         return self
@@ -209,9 +193,12 @@ class _Writer:
         if view.format != "B" or view.ndim != 1:
             view = view.cast("B")
         size = view.nbytes
-        found = self._find_in_source(view) if size >= _BIG else None
-        if found is not None and self._copy_from_source(found[0], size):
-            crc = found[1]
+        address = _address(view) if size and view.c_contiguous else 0
+        found = self._source.find(address, size) if self._source is not None and address else None
+        if found is not None and size >= _BIG and self._copy_from_source(found.data_offset, size):
+            crc = found.crc  # the written record is checked against it: that proves the source record too
+            self.copied[self._position] = found
+
         elif size >= _BIG:  # zlib and write(2) both release the GIL: the CRC runs during the copy
             result: list[int] = []
             worker = threading.Thread(target=lambda: result.append(zlib.crc32(view)))
@@ -224,6 +211,18 @@ class _Writer:
         else:
             crc = zlib.crc32(view)
             self._write_all(view)
+        if found is not None:
+            if crc != found.crc:
+                self.damage = DamagedCheckpointError(
+                    f"{self._source.path if self._source else 'the input'} is damaged: the data of record "
+                    f"{found.name!r} ({size} bytes) does not match its CRC-32 (recorded {found.crc:08x}, found "
+                    f"{crc:08x}). It was changed on disk or in transfer; nothing was written. Use another copy of "
+                    "this checkpoint."
+                )
+                raise self.damage
+            self.proven.add(found.data_offset)
+        if size:
+            self.by_address[(address, size)] = crc
         self.crcs[(self._position, size)] = crc
         self._position += size
         if self._on_bytes is not None:
@@ -237,14 +236,6 @@ class _Writer:
         done = 0
         while done < len(view):
             done += os.write(self._fd, view[done:])
-
-    def _find_in_source(self, view: memoryview) -> tuple[int, int] | None:
-        if self._source is None or not view.c_contiguous:
-            return None
-        import numpy as np
-
-        address = np.frombuffer(view, dtype=np.uint8).__array_interface__["data"][0]
-        return self._source.find(address, view.nbytes)
 
     def _copy_from_source(self, offset: int, size: int) -> bool:
         """Kernel copy of a source record (no pages through user space); False if unsupported."""
@@ -260,11 +251,18 @@ class _Writer:
                 if copied <= 0:
                     raise OSError("no progress")
                 done += copied
-            return True
         except OSError:
             os.lseek(self._fd, start, os.SEEK_SET)  # start the chunk again, written from memory
             os.ftruncate(self._fd, start)
             return False
+        return True
+
+
+def _address(view: memoryview) -> int:
+    """Where a (contiguous) buffer lies in memory."""
+    import numpy as np
+
+    return int(np.frombuffer(view, dtype=np.uint8).__array_interface__["data"][0])
 
 
 def _sendfile(source_fd: int, target_fd: int, count: int, offset: int) -> int:

@@ -61,9 +61,8 @@ def detect(obj: Any, serialization: str = "torch_zip") -> Detection | None:
 def _with_weights(obj: Mapping, layout: str, reason: str, weights_key: str, serialization: str) -> Detection:
     weights = obj if weights_key == ROOT else obj[weights_key]
     prefixes = wrapper_prefixes(weights)
-    evidence = [reason]
-    for prefix in prefixes:
-        evidence.append(f"every weight key starts with {prefix!r} ({WRAPPER_PREFIXES[prefix]})")
+    evidence = [reason, *(f"every weight key starts with {prefix!r} ({WRAPPER_PREFIXES[prefix]})"
+                          for prefix in prefixes)]
     if serialization == "torch_legacy":
         evidence.append("legacy non-zip serialization (torch < 1.6 or _use_new_zipfile_serialization=False)")
     return Detection(layout, tuple(evidence), weights_key, prefixes)
@@ -111,14 +110,14 @@ def _weights_at(obj: Mapping, key: str) -> bool:
     return key in obj and is_state_dict(obj[key])
 
 
-def _bare(obj: Mapping):
+def _bare(obj: Mapping) -> tuple[str, str, str] | None:
     if is_state_dict(obj):
         return "bare_state_dict", f"the file is a state_dict itself ({len(obj)} tensors at the top level)", ROOT
     return None
 
 
 def _keys_rule(layout: str, required: tuple[str, ...], writer: str, weights_key: str = "model_state_dict") -> Rule:
-    def rule(obj: Mapping):
+    def rule(obj: Mapping) -> tuple[str, str, str] | None:
         if all(k in obj for k in required) and _weights_at(obj, weights_key):
             return layout, f"key{'s' * (len(required) > 1)} {', '.join(required)} ({writer})", weights_key
         return None
@@ -127,19 +126,21 @@ def _keys_rule(layout: str, required: tuple[str, ...], writer: str, weights_key:
     return rule
 
 
-def _model_checkpoint_callback(obj: Mapping):
+def _model_checkpoint_callback(obj: Mapping) -> tuple[str, str, str] | None:
     """``epoch, model_state_dict, <monitor>[, optimizer_state_dict]``: the monitor key is the third."""
     keys = list(obj)
     if len(keys) not in (3, 4) or keys[:2] != ["epoch", "model_state_dict"]:
         return None
     monitor, rest = keys[2], keys[3:]
-    if rest not in ([], ["optimizer_state_dict"]) or not _is_number(obj[monitor]) or not _weights_at(obj, "model_state_dict"):
+    if (rest not in ([], ["optimizer_state_dict"]) or not _is_number(obj[monitor])
+            or not _weights_at(obj, "model_state_dict")):
         return None
-    reason = f"keys epoch, model_state_dict, then the monitored value {monitor!r} (cnn_callbacks.ModelCheckpointCallback)"
+    reason = (f"keys epoch, model_state_dict, then the monitored value {monitor!r} "
+              "(cnn_callbacks.ModelCheckpointCallback)")
     return "cnn_callbacks.ModelCheckpointCallback", reason, "model_state_dict"
 
 
-def _deployment_service(obj: Mapping):
+def _deployment_service(obj: Mapping) -> tuple[str, str, str] | None:
     if list(obj) == ["model_state_dict", "metadata"] and _weights_at(obj, "model_state_dict"):
         reason = ("exactly model_state_dict, metadata (DeploymentService.save_model; "
                   "model_factory.save_checkpoint(metadata=...) writes the same)")
@@ -147,21 +148,24 @@ def _deployment_service(obj: Mapping):
     return None
 
 
-def _tests_conftest(obj: Mapping):
+def _tests_conftest(obj: Mapping) -> tuple[str, str, str] | None:
     if list(obj)[:3] == ["model_state_dict", "epoch", "accuracy"] and _weights_at(obj, "model_state_dict"):
-        return "tests.conftest", "keys model_state_dict, epoch, accuracy in this order (tests/conftest.py fixture)", "model_state_dict"
+        return ("tests.conftest", "keys model_state_dict, epoch, accuracy in this order (tests/conftest.py fixture)",
+                "model_state_dict")
     return None
 
 
-def _model_factory(obj: Mapping):
-    if list(obj)[0] == "model_state_dict" and _weights_at(obj, "model_state_dict"):
-        return "models.model_factory", "model_state_dict is the first key (model_factory.save_checkpoint)", "model_state_dict"
+def _model_factory(obj: Mapping) -> tuple[str, str, str] | None:
+    if next(iter(obj), None) == "model_state_dict" and _weights_at(obj, "model_state_dict"):
+        return ("models.model_factory", "model_state_dict is the first key (model_factory.save_checkpoint)",
+                "model_state_dict")
     return None
 
 
-def _generic(obj: Mapping):
+def _generic(obj: Mapping) -> tuple[str, str, str] | None:
     if _weights_at(obj, "model_state_dict"):
-        return "generic", "weights under 'model_state_dict'; no specific legacy writer matched the other keys", "model_state_dict"
+        return ("generic", "weights under 'model_state_dict'; no specific legacy writer matched the other keys",
+                "model_state_dict")
     return None
 
 
@@ -188,7 +192,8 @@ RULES: tuple[Rule, ...] = (
     _model_checkpoint_callback,
     _deployment_service,
     _tests_conftest,
-    _keys_rule("state_dict_key", ("state_dict",), "Lightning-style, read by model_factory.load_pretrained", "state_dict"),
+    _keys_rule("state_dict_key", ("state_dict",), "Lightning-style, read by model_factory.load_pretrained",
+               "state_dict"),
     _model_factory,
     _generic,
 )

@@ -12,6 +12,7 @@ and a downgrade can put back what legacy readers need.
 from __future__ import annotations
 
 import copy
+import functools
 import pathlib
 import re
 from collections import Counter, OrderedDict
@@ -78,7 +79,11 @@ class LegacyNumpyDtype:
         if not _NUMPY_KIND.match(self.spec):
             raise TypeError(f"numpy dtype {self.spec!r} is not a plain numeric type")
         dtype = np.dtype(self.spec)
-        return dtype.newbyteorder(self.byteorder) if self.byteorder in ("<", ">") else dtype
+        if self.byteorder == "<":
+            return dtype.newbyteorder("<")
+        if self.byteorder == ">":
+            return dtype.newbyteorder(">")
+        return dtype
 
     def name(self) -> str:
         try:
@@ -169,7 +174,7 @@ def _convert(obj: Any, path: list[Any], out: list[dict[str, Any]], active: set[i
             return obj
         if kind is tuple:
             items = [_convert(value, [*path, i], out, active) for i, value in enumerate(obj)]
-            return obj if all(a is b for a, b in zip(items, obj)) else tuple(items)
+            return obj if all(a is b for a, b in zip(items, obj, strict=False)) else tuple(items)
         if kind in (set, frozenset):
             out.append({"path": list(path), "from": kind.__name__})
             return _sorted_if_possible(obj)
@@ -196,7 +201,9 @@ def _plain_scalar(obj: Any) -> Any:
     if isinstance(obj, torch.Size):
         return tuple(int(n) for n in obj), "torch.Size"
     if isinstance(obj, (bytes, bytearray)):
-        return torch.frombuffer(bytearray(obj), dtype=torch.uint8).clone() if obj else torch.zeros(0, dtype=torch.uint8), "bytes"
+        if not obj:
+            return torch.zeros(0, dtype=torch.uint8), "bytes"
+        return torch.frombuffer(bytearray(obj), dtype=torch.uint8).clone(), "bytes"
     if type(obj).__module__.startswith("numpy"):  # real NumPy objects, admitted with --allow-global
         return _plain_numpy(obj)
     for base in (bool, int, float, str):  # numpy.float64, str subclasses... pickle as their own class
@@ -233,8 +240,8 @@ def restore_legacy_values(obj: Any, conversions: list[dict[str, Any]]) -> Any:
     """
     for entry in conversions:
         kind = entry.get("from")
-        if kind in _REVERSIBLE:
-            obj = _replace_at(obj, list(entry.get("path", [])), lambda value, kind=kind: _restore_one(value, kind))
+        if isinstance(kind, str) and kind in _REVERSIBLE:
+            obj = _replace_at(obj, list(entry.get("path", [])), functools.partial(_restore_one, kind=kind))
     return obj
 
 

@@ -24,7 +24,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, cast
 
 import torch
 from packaging.version import Version
@@ -41,14 +41,16 @@ from pfdtrain.checkpoint.diagnose import (
     unsafe_globals,
 )
 from pfdtrain.checkpoint.errors import CorruptCheckpointError, UnsafeCheckpointError
+from pfdtrain.checkpoint.regular_file import open_regular, read_at, torch_readable_path
 from pfdtrain.migration.legacy_values import ALIASES, to_plain_data
+from pfdtrain.migration.source_check import SourceCheck, check_source
 
 #: ``torch.save(..., _use_new_zipfile_serialization=False)`` files start with this pickled number.
 LEGACY_TORCH_MAGIC = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19"
 #: GHSA-63cw-57p8-fm3p (CVE-2026-24747): weights_only memory corruption, fixed in torch 2.10.
 FIXED_IN_TORCH = Version("2.10")
 
-AllowedGlobal = Union[str, Any, tuple[Any, str]]
+AllowedGlobal = str | Any | tuple[Any, str]
 
 
 class UnsafeLoadWarning(UserWarning):
@@ -79,13 +81,18 @@ class LoadedFile:
 
 
 def inspect_file(path: str | os.PathLike[str]) -> FileInfo:
-    """Classify a file from its first bytes; raise :class:`CorruptCheckpointError` for non-checkpoints."""
+    """Classify a file from its first bytes; raise :class:`CorruptCheckpointError` for non-checkpoints.
+
+    Only a regular file is opened (a FIFO would block, a device never end): anything else raises
+    :class:`~pfdtrain.checkpoint.errors.NotRegularFileError` before any open.
+    """
     file = Path(path)
-    if file.is_dir():
-        raise CorruptCheckpointError(f"{file} is a directory, not a checkpoint file", kind="not-a-checkpoint")
-    with open(file, "rb") as handle:  # FileNotFoundError propagates as is
-        head = handle.read(64)
-    size = file.stat().st_size
+    fd = open_regular(file)  # FileNotFoundError propagates as is
+    try:
+        head = read_at(fd, 64, 0)
+        size = os.fstat(fd).st_size
+    finally:
+        os.close(fd)
     if not head:
         raise CorruptCheckpointError(
             f"{file} is empty (0 bytes): an interrupted save or a failed copy; use an earlier checkpoint.",
@@ -143,15 +150,20 @@ def safe_load(
     mmap: bool = False,
     allow_globals: Sequence[AllowedGlobal] = (),
     trust_unsafe: bool = False,
+    checked: SourceCheck | None = None,
 ) -> LoadedFile:
     """Unpickle a checkpoint file safely and return it as plain data.
 
     ``mmap=True`` maps tensor storages instead of reading them (zip files only; a legacy file is
-    read normally). ``allow_globals`` admits extra globals: names (imported), objects, or
-    ``(object, "module.Name")`` pairs. Raises :class:`UnsafeCheckpointError` (nothing executed),
-    :class:`CorruptCheckpointError` or FileNotFoundError.
+    read normally). torch's mmap reader trusts the pickle's storage sizes, so the file first passes
+    :func:`~pfdtrain.migration.source_check.check_source` (every storage against its record; pass
+    ``checked`` when the caller already did). ``allow_globals`` admits extra globals: names
+    (imported), objects, or ``(object, "module.Name")`` pairs. Raises :class:`UnsafeCheckpointError`
+    (nothing executed), :class:`CorruptCheckpointError` or FileNotFoundError.
     """
     info = inspect_file(path)
+    if checked is None and mmap and info.serialization == "torch_zip":
+        checked = check_source(info.path, crc="pickle")
     warn_if_torch_predates_fix()
     extra = [_as_pair(item) for item in allow_globals]
     extra += numpy_companions({name for _, name in extra})
@@ -250,7 +262,8 @@ def _torch_load(info: FileInfo, map_location: Any, mmap: bool, *, weights_only: 
     if not weights_only:
         kwargs["pickle_module"] = _aliasing_pickle_module()
     try:
-        return torch.load(info.path, **kwargs)
+        with torch_readable_path(info.path) as name:
+            return torch.load(name, **kwargs)
     except (MemoryError, PermissionError, FileNotFoundError):
         raise
     except Exception as exc:
@@ -289,8 +302,8 @@ def _aliasing_pickle_module() -> types.ModuleType:
             return alias if alias is not None else super().find_class(module, name)
 
     module = types.ModuleType("pfdtrain_aliasing_pickle")
-    module.Unpickler = AliasingUnpickler  # type: ignore[attr-defined]
-    module.load = lambda file, **kw: AliasingUnpickler(file, **kw).load()  # type: ignore[attr-defined]
+    module.Unpickler = AliasingUnpickler  # type: ignore[attr-defined]  # a module made here, filled here
+    module.load = lambda file, **kw: AliasingUnpickler(file, **kw).load()  # type: ignore[attr-defined]  # same module
     module.__dict__.update({"UnpicklingError": pickle.UnpicklingError})
     return module
 
@@ -313,7 +326,7 @@ def registered_safe_globals(entries: Sequence[tuple[Any, str]]) -> Iterator[None
         fresh = [e for e in entries if _registry_counts[e] == 0]
         _registry_counts.update(entries)
         if fresh:
-            torch.serialization.add_safe_globals(fresh)
+            torch.serialization.add_safe_globals(cast(Any, fresh))  # (object, "module.Name") pairs, as documented
     try:
         yield
     finally:

@@ -163,7 +163,17 @@ _PUSH_VALUE = frozenset({
 })
 
 
-def _interpret(handle: BinaryIO) -> tuple[Any, list[str]]:
+def interpret_pickle(handle: BinaryIO, storages: list[Any] | None = None) -> tuple[Any, list[str]]:
+    """Run one pickle (up to STOP) on the container-only stack machine: (skeleton, globals named).
+
+    ``storages``, when given, receives every persistent id in the order the pickle names them (a
+    torch file's ``('storage', <storage type>, key, location, numel, ...)`` tuples), as plain data.
+    Raises for a pickle the machine cannot follow (damaged, or an opcode no checkpoint uses).
+    """
+    return _interpret(handle, storages)
+
+
+def _interpret(handle: BinaryIO, storages: list[Any] | None = None) -> tuple[Any, list[str]]:
     """Run one pickle (up to STOP) on the container-only stack machine."""
     stack: list[Any] = []
     marks: list[list[Any]] = []
@@ -202,9 +212,9 @@ def _interpret(handle: BinaryIO) -> tuple[Any, list[str]]:
             stack.append(tuple(items))
         elif op in ("TUPLE1", "TUPLE2", "TUPLE3"):
             n = int(op[-1])
-            items = tuple(stack[-n:])
+            group = tuple(stack[-n:])
             del stack[-n:]
-            stack.append(items)
+            stack.append(group)
         elif op in ("LIST", "FROZENSET"):
             items = pop_mark()
             stack.append(items)
@@ -225,7 +235,7 @@ def _interpret(handle: BinaryIO) -> tuple[Any, list[str]]:
             _set(stack[-1], key, value)
         elif op == "SETITEMS":
             items = pop_mark()
-            for key, value in zip(items[::2], items[1::2]):
+            for key, value in zip(items[::2], items[1::2], strict=False):
                 _set(stack[-1], key, value)
         elif op == "POP":
             stack.pop()
@@ -234,11 +244,11 @@ def _interpret(handle: BinaryIO) -> tuple[Any, list[str]]:
         elif op == "DUP":
             stack.append(stack[-1])
         elif op in ("PUT", "BINPUT", "LONG_BINPUT"):
-            memo[int(arg)] = stack[-1]
+            memo[_index(arg)] = stack[-1]
         elif op == "MEMOIZE":
             memo[len(memo)] = stack[-1]
         elif op in ("GET", "BINGET", "LONG_BINGET"):
-            stack.append(memo[int(arg)])
+            stack.append(memo[_index(arg)])
         elif op == "GLOBAL":
             module, _, name = str(arg).partition(" ")
             globals_seen.append(f"{module}.{name}")
@@ -271,8 +281,9 @@ def _interpret(handle: BinaryIO) -> tuple[Any, list[str]]:
             if isinstance(target, Opaque) and target.args is None:
                 target.args = state
         elif op in ("BINPERSID", "PERSID"):
-            if op == "BINPERSID":
-                stack.pop()
+            pid = stack.pop() if op == "BINPERSID" else arg
+            if storages is not None:
+                storages.append(pid)
             stack.append(_Storage())
         elif op in ("EXT1", "EXT2", "EXT4"):
             stack.append(_Global(f"<extension {arg}>"))
@@ -283,9 +294,16 @@ def _interpret(handle: BinaryIO) -> tuple[Any, list[str]]:
     raise UnsupportedPickle("no STOP opcode")
 
 
+def _index(arg: Any) -> int:
+    """A memo index from an opcode argument (an int for every memo opcode of a sound pickle)."""
+    if not isinstance(arg, int):
+        raise UnsupportedPickle(f"memo index {arg!r}")
+    return arg
+
+
 def _pairs(items: list[Any]) -> dict:
     out: dict = {}
-    for key, value in zip(items[::2], items[1::2]):
+    for key, value in zip(items[::2], items[1::2], strict=False):
         _set(out, key, value)
     return out
 
@@ -342,3 +360,62 @@ def with_placeholder_tensors(obj: Any, tensor: Any) -> Any:
     if isinstance(obj, tuple):
         return tuple(with_placeholder_tensors(v, tensor) for v in obj)
     return obj
+
+
+def global_name(obj: Any) -> str | None:
+    """``"module.Name"`` for a global the pickle pushed (a storage type, a dtype...), else None."""
+    return obj.name if isinstance(obj, _Global) else None
+
+
+@dataclass(frozen=True)
+class TreeShape:
+    """How a skeleton is built: nesting ``depth``, distinct ``containers``, ``expanded`` size (every
+    value counted as often as it is reached: shared references multiply it) and whether a container
+    ``cyclic``-ly contains itself."""
+
+    depth: int
+    containers: int
+    expanded: int
+    cyclic: bool
+
+
+def tree_shape(obj: Any) -> TreeShape:
+    """Measure a skeleton without recursion (a hostile pickle may nest 100,000 levels deep)."""
+    done: dict[int, tuple[int, int]] = {}  # id -> (depth, expanded size) of a finished container
+    active: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(obj, False)]
+    while stack:
+        node, finished = stack.pop()
+        children = _children(node)
+        if children is None or (not finished and id(node) in done):
+            continue
+        if finished:
+            active.discard(id(node))
+            depth, size = 0, 1
+            for child in children:
+                child_depth, child_size = done.get(id(child), (0, 1)) if _children(child) is not None else (0, 1)
+                depth, size = max(depth, child_depth), size + child_size
+            done[id(node)] = (depth + 1, size)
+            continue
+        if id(node) in active:
+            return TreeShape(0, len(done), 0, cyclic=True)
+        active.add(id(node))
+        stack.append((node, True))
+        for child in children:
+            if _children(child) is not None:
+                if id(child) in active:
+                    return TreeShape(0, len(done), 0, cyclic=True)
+                if id(child) not in done:
+                    stack.append((child, False))
+    depth, size = done.get(id(obj), (0, 1))
+    return TreeShape(depth, len(done), size, cyclic=False)
+
+
+def _children(node: Any) -> list[Any] | None:
+    if isinstance(node, dict):
+        return [*node.keys(), *node.values()]
+    if isinstance(node, (list, tuple)):
+        return list(node)
+    if isinstance(node, Opaque):
+        return [node.args]
+    return None

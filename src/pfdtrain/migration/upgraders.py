@@ -41,7 +41,9 @@ DOWNGRADERS: dict[str, Callable[[Mapping[str, Any]], Any]] = {}
 DESCRIBERS: dict[str, Callable[[Any], list[str]]] = {}
 
 
-def register(layout: str, from_version: str = LEGACY_VERSION, to_version: str = FORMAT_VERSION):
+def register(
+    layout: str, from_version: str = LEGACY_VERSION, to_version: str = FORMAT_VERSION
+) -> Callable[[Callable[[Any], dict[str, Any]]], Callable[[Any], dict[str, Any]]]:
     """Decorator: add ``fn`` as the upgrader of ``layout`` at ``from_version``."""
 
     def add(fn: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:

@@ -10,7 +10,7 @@ epoch to run. So ``training.epoch = epoch + 1``, and a downgrade subtracts 1 aga
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pfdtrain.migration.layouts import ROOT
@@ -50,7 +50,7 @@ def best(key: str) -> Field:
     return Field(key, ("training", "best_metric"), accepts=_is_number, note="best monitored value so far")
 
 
-def _best_or(default: float):
+def _best_or(default: float) -> Callable[[Mapping[str, Any]], Any]:
     def value(v2: Mapping[str, Any]) -> Any:
         found = v2.get("training", {}).get("best_metric")
         return default if found is None else found
@@ -58,8 +58,11 @@ def _best_or(default: float):
     return value
 
 
-def _const(value: Any):
-    return lambda v2: value
+def _const(value: Any) -> Callable[[Mapping[str, Any]], Any]:
+    def constant(v2: Mapping[str, Any]) -> Any:
+        return value
+
+    return constant
 
 
 SPECS: tuple[LayoutSpec, ...] = (

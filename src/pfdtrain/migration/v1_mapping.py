@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,7 +129,8 @@ class LayoutSpec:
         weights = add_prefixes(v2["model"]["state_dict"], prefixes)
         if self.weights_key == ROOT:
             return weights
-        keys = record.get("keys") if same_layout and record.get("keys") else self.keys
+        recorded = record.get("keys") if same_layout else None
+        keys: Sequence[str] = recorded if recorded else self.keys
         extra = {k: v for k, v in (v2.get("extra") or {}).items() if k != MIGRATED_FROM}
         v1: dict[str, Any] = {}
         for key in keys:
@@ -165,7 +166,7 @@ def strip_prefixes(state_dict: Mapping[str, Any], prefixes: list[str] | tuple[st
     result = OrderedDict(state_dict)
     metadata = getattr(state_dict, "_metadata", None)
     if metadata is not None:
-        result._metadata = copy.copy(metadata)  # type: ignore[attr-defined]
+        result._metadata = copy.copy(metadata)  # type: ignore[attr-defined]  # state_dict() metadata: an attribute torch sets on OrderedDicts
     for prefix in prefixes:
         consume_prefix_in_state_dict_if_present(result, prefix)
     return result
@@ -179,7 +180,7 @@ def add_prefixes(state_dict: Mapping[str, Any], prefixes: list[str] | tuple[str,
     result = OrderedDict((prefix + key, value) for key, value in state_dict.items())
     metadata = getattr(state_dict, "_metadata", None)
     if metadata is not None:
-        result._metadata = OrderedDict(  # type: ignore[attr-defined]
+        result._metadata = OrderedDict(  # type: ignore[attr-defined]  # state_dict() metadata: an attribute torch sets on OrderedDicts
             ((prefix + key) if key else prefix[:-1], value) for key, value in metadata.items()
         )
     return result

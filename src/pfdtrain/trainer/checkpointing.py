@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from pfdtrain import checkpoint as ckpt
+from pfdtrain.checkpoint.atomic import remove_stale_temp_files
 from pfdtrain.migration.any_format import load_any
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -125,7 +126,8 @@ def build(trainer: Trainer) -> dict[str, Any]:
     if exporter is not None and sections.get("ema"):
         # readers of model.state_dict get the averaged weights; resume uses the training ones
         sections["ema"]["training_state_dict"] = model_state
-        model_state = {k: v.detach().clone() for k, v in exporter.shadow.items()}
+        shadow = getattr(exporter, "shadow", {})  # the EMA plugin's averaged weights
+        model_state = {k: v.detach().clone() for k, v in shadow.items()}
     return ckpt.new_checkpoint(
         model={
             "state_dict": model_state,
@@ -145,10 +147,13 @@ def build(trainer: Trainer) -> dict[str, Any]:
 
 
 def save(trainer: Trainer, path: str | Path) -> Path | None:
+    """Write the training state to ``path`` (global zero only); what a save killed earlier left in
+    that folder (hidden temporary files of dead writers) is removed first."""
     state = build(trainer)
     trainer.callbacks.call("on_save_checkpoint", trainer, state)  # hook: on_save_checkpoint
     if not trainer.is_global_zero:
         return None
+    remove_stale_temp_files(Path(path).parent)
     return ckpt.save(state, path)
 
 
@@ -159,6 +164,8 @@ def restore(trainer: Trainer, path: str | Path) -> None:
     weights always and the optimizer, scheduler, epoch count and history where it has them.
     """
     state = load_any(path, map_location=trainer.device)
+    if trainer.is_global_zero:  # the run that wrote `path` may have been killed mid-save
+        remove_stale_temp_files(Path(path).parent)
     weights = (state.get("ema") or {}).get("training_state_dict") or state["model"]["state_dict"]
     ckpt.load_model_state(trainer.unwrapped_model, weights)
     if state.get("optimizer") is not None and trainer.optimizer is not None:
