@@ -248,3 +248,31 @@ def test_a_helper_with_any_name_is_followed_also_in_files_read_before_it_was_kno
         print(ckpt["epoch"])
         """
     assert readers(caller, "use.py", **{"helpers.py": helper}) == [(4, ["state_dict"], False), (5, ["epoch"], False)]
+
+
+def test_lines_from_the_fast_table_agree_with_libcst_positions_and_a_wrong_table_is_not_trusted():
+    from pfdtrain.checkpoint_readers.analyse import Parsed, analyse
+    from pfdtrain.checkpoint_readers.v1_keys import v1_keys
+
+    source = textwrap.dedent('''
+        import torch
+
+        @register(name=f"{torch.load.__name__}")
+        def evaluate(path, log=lambda m: print(m)):
+            ckpt = torch.load(
+                path, map_location="cpu")
+            log(f"epoch {ckpt['epoch']}, {[x['a'] for x in ckpt['history']]}")
+            return {"w": ckpt["model_state_dict"]}["w"]
+        ''').encode()
+
+    def lines(parsed):
+        return [(s.line, [(u.line, u.key) for u in s.uses]) for s in analyse(parsed, v1_keys()).sites]
+
+    expected = [(6, [(8, "epoch"), (8, "history"), (9, "model_state_dict")])]
+    parsed = Parsed.of(source, v1_keys())
+    assert lines(parsed) == expected
+    parsed.lines = {kind: [(line + 100, tag) for line, tag in table] for kind, table in parsed.lines.items()}
+    parsed.lines["call"] = parsed.lines["call"][1:]  # out of step with the tree: libcst positions are used
+    assert lines(parsed) == expected
+    parsed.lines = None
+    assert lines(parsed) == expected

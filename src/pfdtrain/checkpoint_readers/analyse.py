@@ -24,6 +24,7 @@ parsed (:func:`~pfdtrain.checkpoint_readers.prefilter.narrowed`), with their lin
 
 from __future__ import annotations
 
+import ast
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -147,17 +148,28 @@ class _Imports:
                 self.adapters.add(local)
 
 
-class _Visitor(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (ByteSpanPositionProvider,)
+class _LinesMismatch(Exception):
+    """The ``ast`` line table does not describe the libcst tree (then positions are computed)."""
 
-    def __init__(self, module: cst.Module, newlines: Sequence[int], keys: frozenset[str]) -> None:
+
+class _Visitor(cst.CSTVisitor):
+    """Lines come from the ``ast`` table of the same text (:class:`Parsed`): the nodes that need one
+    are counted per kind in visiting order, which is source order, as the table is; each looked-up
+    node is checked against the table's entry (its name or key), and any difference raises
+    :class:`_LinesMismatch`."""
+
+    def __init__(self, module: cst.Module, lines: dict[str, list[tuple[int, str | None]]] | None,
+                 keys: frozenset[str]) -> None:
         super().__init__()
         self.module = module
-        self.newlines = newlines
+        self.lines = lines
+        self.counts: dict[str, int] = {}
+        self.index: dict[int, tuple[str, int]] = {}
         self.imports = _Imports()
         self.keys = keys
         self.sites: dict[int, tuple[LoadSite, cst.Call]] = {}
         self.loaders: list[Loader] = []
+        self.result: list[LoadSite] = []
         self.scopes: list[_Scope] = [_Scope("module")]
 
     # ------------------------------------------------------------------ what is a load call
@@ -180,9 +192,9 @@ class _Visitor(cst.CSTVisitor):
             return self.sites[id(node)][0]
         helper = _last_name(node.func)
         if self._dotted(node.func) in TORCH_LOADERS:
-            site = LoadSite(self._line(node), "torch.load", unsafe=_weights_only_false(node))
+            site = LoadSite(0, "torch.load", unsafe=_weights_only_false(node))  # line: in finish()
         elif helper is not None and helper not in GENERIC_NAMES and not self._on_adapter(node.func):
-            site = LoadSite(self._line(node), helper, helper=helper)
+            site = LoadSite(0, helper, helper=helper)
         else:
             return None
         self.sites[id(node)] = (site, node)
@@ -193,6 +205,7 @@ class _Visitor(cst.CSTVisitor):
         out = []
         for site, node in self.sites.values():
             if site.uses or site.state_dict_lines:
+                site.line = self._line(node)
                 site.code = self._code(node)
                 if site.helper is None:
                     site.load_any = self._load_any(node)
@@ -221,8 +234,18 @@ class _Visitor(cst.CSTVisitor):
         return self._code(node.with_changes(func=cst.Name("load_any"), args=args))
 
     # ------------------------------------------------------------------ helpers
+    def _count(self, node: cst.CSTNode, kind: str) -> None:
+        number = self.counts.get(kind, 0)
+        self.counts[kind] = number + 1
+        self.index[id(node)] = (kind, number)
+
     def _line(self, node: cst.CSTNode) -> int:
-        return bisect.bisect_right(self.newlines, self.get_metadata(ByteSpanPositionProvider, node).start) + 1
+        assert self.lines is not None
+        kind, number = self.index[id(node)]
+        table = self.lines.get(kind, [])
+        if number >= len(table) or table[number][1] != _tag(node):
+            raise _LinesMismatch(kind)
+        return table[number][0]
 
     def _code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
@@ -246,6 +269,7 @@ class _Visitor(cst.CSTVisitor):
 
     # ------------------------------------------------------------------ scopes
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self._count(node, "def")
         self.scopes[-1].assigned.add(node.name.value)
         outer = [s.name for s in self.scopes if s.name]
         scope = _Scope("function", ".".join([*outer, node.name.value]))
@@ -284,6 +308,7 @@ class _Visitor(cst.CSTVisitor):
 
     def leave_Module(self, original_node: cst.Module) -> None:
         self._resolve(self.scopes.pop())
+        self.result = self.finish()  # while positions are available (libcst drops them after the visit)
 
     def _resolve(self, scope: _Scope) -> None:
         """Give each use of a name to the load sites the name is bound to here; pass free names out."""
@@ -357,6 +382,7 @@ class _Visitor(cst.CSTVisitor):
 
     # ------------------------------------------------------------------ reads
     def visit_Subscript(self, node: cst.Subscript) -> None:
+        self._count(node, "subscript")
         key = _single_string(node.slice)
         if key is None:
             return
@@ -368,6 +394,7 @@ class _Visitor(cst.CSTVisitor):
             self._receiver(node.value, use)
 
     def visit_Call(self, node: cst.Call) -> None:
+        self._count(node, "call")
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value in _ACCESSORS and node.args:
             key = _string(node.args[0].value) if not node.args[0].keyword and not node.args[0].star else None
@@ -389,6 +416,7 @@ class _Visitor(cst.CSTVisitor):
             self._receiver(node.args[0].value, "v2")
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
+        self._count(node, "compare")
         if len(node.comparisons) != 1:
             return
         target = node.comparisons[0]
@@ -454,30 +482,104 @@ def _weights_only_false(node: cst.Call) -> bool:
                and isinstance(arg.value, cst.Name) and arg.value.value == "False" for arg in node.args)
 
 
+class _SpanVisitor(_Visitor):
+    """The fallback: lines from libcst's own byte positions (a second pass over the whole tree)."""
+
+    METADATA_DEPENDENCIES = (ByteSpanPositionProvider,)
+
+    def __init__(self, module: cst.Module, newlines: Sequence[int], keys: frozenset[str]) -> None:
+        super().__init__(module, None, keys)
+        self.newlines = newlines
+
+    def _line(self, node: cst.CSTNode) -> int:
+        return bisect.bisect_right(self.newlines, self.get_metadata(ByteSpanPositionProvider, node).start) + 1
+
+
+def _tag(node: cst.CSTNode) -> str | None:
+    """What identifies a node in the line table: a call's name, a subscript's or comparison's string."""
+    if isinstance(node, cst.Call):
+        return _last_name(node.func)
+    if isinstance(node, cst.Subscript):
+        key = _single_string(node.slice)
+        return None if key is None else key[0]
+    if isinstance(node, cst.Comparison):
+        key = _string(node.left)
+        return None if key is None else key[0]
+    if isinstance(node, cst.FunctionDef):
+        return node.name.value
+    return None
+
+
+def _line_table(code: bytes) -> dict[str, list[tuple[int, str | None]]] | None:
+    """``(line, tag)`` of every call, subscript, comparison and function definition, in source order."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return None
+    found: dict[str, list[tuple[tuple[int, int, int, int], int, str | None]]] = {}
+    for node in ast.walk(tree):
+        kind, tag = _ast_tag(node)
+        if kind is not None:
+            assert isinstance(node, (ast.expr, ast.stmt))
+            order = (node.lineno, node.col_offset, -(node.end_lineno or 0), -(node.end_col_offset or 0))
+            found.setdefault(kind, []).append((order, node.lineno, tag))
+    return {kind: [(line, tag) for _, line, tag in sorted(items)] for kind, items in found.items()}
+
+
+def _ast_tag(node: ast.AST) -> tuple[str | None, str | None]:
+    def text(value: ast.AST) -> str | None:
+        return value.value if isinstance(value, ast.Constant) and isinstance(value.value, str) else None
+
+    if isinstance(node, ast.Call):
+        func = node.func
+        return "call", func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+    if isinstance(node, ast.Subscript):
+        return "subscript", text(node.slice)
+    if isinstance(node, ast.Compare):
+        return "compare", text(node.left)
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return "def", node.name
+    return None, None
+
+
 @dataclass
 class Parsed:
     """A file parsed once and analysed as often as needed (with more loader names each round)."""
 
     wrapper: MetadataWrapper
     newlines: list[int]  # byte offsets of the line ends of the parsed code
+    lines: dict[str, list[tuple[int, str | None]]] | None = None  # from ast; None: use libcst positions
 
     @classmethod
     def of(cls, data: bytes, keys: frozenset[str], helpers: Iterable[str] = ()) -> Parsed:
         """Parse the statements of ``data`` that matter (:func:`narrowed`; ``helpers``: loader helpers
         whose calls matter too), or all of it when the narrowed text does not parse; raises libcst's
         ``ParserSyntaxError`` for a broken file."""
+        text = narrowed(data, keys, helpers)
         try:
-            module = cst.parse_module(narrowed(data, keys, helpers))
+            module = cst.parse_module(text)
         except cst.ParserSyntaxError:
+            text = data
             module = cst.parse_module(data)
         code = module.bytes if module.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else \
             module.code.encode("utf-8")
         newlines = [i for i, byte in enumerate(code) if byte == 10]
-        return cls(MetadataWrapper(module, unsafe_skip_copy=True), newlines)
+        return cls(MetadataWrapper(module, unsafe_skip_copy=True), newlines, _line_table(text))
 
 
 def analyse(parsed: Parsed, keys: frozenset[str]) -> FileAnalysis:
-    """Candidate load sites (with what is read from them) and the functions of one parsed file."""
-    visitor = _Visitor(parsed.wrapper.module, parsed.newlines, keys)
-    parsed.wrapper.visit(visitor)
-    return FileAnalysis(visitor.finish(), visitor.loaders)
+    """Candidate load sites (with what is read from them) and the functions of one parsed file.
+
+    Lines come from the ``ast`` table (one cheap C parse); where it does not describe the libcst tree
+    node for node, the visit is repeated with libcst's own positions.
+    """
+    if parsed.lines is not None:
+        visitor = _Visitor(parsed.wrapper.module, parsed.lines, keys)
+        try:
+            parsed.wrapper.module.visit(visitor)
+            return FileAnalysis(visitor.result, visitor.loaders)
+        except _LinesMismatch:
+            pass
+    spans = _SpanVisitor(parsed.wrapper.module, parsed.newlines, keys)
+    parsed.wrapper.visit(spans)
+    return FileAnalysis(spans.result, spans.loaders)
