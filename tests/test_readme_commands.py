@@ -124,10 +124,15 @@ def test_upgrade_commands_in_readme_order(tmp_path):
                     ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
     before = {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()}
     dry, run = [c for c in readme_commands() if c.startswith(".venv/bin/pfdtrain upgrade")]
-    out = _run(_argv(dry, tmp_path), cwd=tmp_path)
+    out = _run(_argv(dry, repo), cwd=tmp_path)  # path/to/repo is the project itself
     assert out.returncode == 0, out.stdout + out.stderr
     assert {p: p.read_bytes() for p in repo.rglob("*") if p.is_file()} == before  # the dry run wrote nothing
-    out = _run(_argv(run, tmp_path), cwd=tmp_path, timeout=300)
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert not (repo / "packages" / "core" / "training").exists()  # moved to the backup: nothing needed it
-    assert "the tests give the same result" in out.stdout
+    # the example's evaluate.py reads its checkpoints with the v1 keys (README: "On the bundled example")
+    out = _run(_argv(run, repo), cwd=tmp_path, timeout=300)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "evaluate.py:19 reads checkpoints with v1 keys" in out.stdout and "restored" in out.stdout
+    assert "12 passed" in out.stdout and "3 failed, 9 passed" in out.stdout  # the project's own tests ran
+    checkpoints = [p for p in before if p.suffix == ".pth"]
+    assert {p: p.read_bytes() for p in checkpoints} == {p: before[p] for p in checkpoints}  # byte for byte
+    assert not list(repo.rglob("*.v1.bak"))
+    assert (repo / "packages" / "core" / "training").is_dir()  # put back with them

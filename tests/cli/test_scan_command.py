@@ -38,6 +38,10 @@ def repo(tmp_path: Path, monkeypatch) -> Path:
     return tmp_path
 
 
+READER = ("import torch\n\n\ndef evaluate(path, model):\n    checkpoint = torch.load(path, map_location='cpu')\n"
+          "    model.load_state_dict(checkpoint['model_state_dict'])\n    return checkpoint.get('epoch', -1)\n")
+
+
 def _no_unpickling(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("scan must not unpickle anything")
@@ -55,8 +59,10 @@ def test_json_report_lists_references_symbols_layouts_and_commands(repo, monkeyp
     data = json.loads(result.stdout)
     assert data["schema"] == "pfdtrain.scan/1"
     assert set(data) == {"schema", "root", "python", "files", "symbols", "vendored", "legacy_packages",
-                         "checkpoints", "commands"}
-    assert data["python"] == {"files_scanned": 3, "files_parsed": 2, "files_with_references": 2, "failed": []}
+                         "checkpoints", "readers", "commands"}
+    assert data["python"] == {"files_scanned": 3, "files_parsed": 2, "files_with_references": 2, "failed": [],
+                              "readers_files_parsed": 0}
+    assert data["readers"] == []  # nothing in these files loads a checkpoint
     files = {f["path"]: f["references"] for f in data["files"]}
     assert [(r["line"], r["kind"], r["legacy"], r["status"]) for r in files["scripts/train.py"]] == [
         (1, "import", "training.cnn_trainer.CNNTrainer", "rewritten"),
@@ -135,10 +141,12 @@ def test_scan_writes_nothing(repo):
 
 
 def test_every_json_field_is_documented(repo):
+    (repo / "scripts" / "evaluate.py").write_text(READER)
     data = json.loads(runner.invoke(app, ["scan", "--json", "."]).stdout)
     doc = (ROOT / "docs" / "scan.md").read_text()
     fields = set(data) | set(data["python"]) | set(data["files"][0]["references"][0]) | set(data["symbols"][0])
-    fields |= set(data["checkpoints"][0])
+    fields |= set(data["checkpoints"][0]) | set(data["readers"][0]) | set(data["readers"][0]["uses"][0])
+    fields |= set(data["readers"][0]["edits"][0])
     assert sorted(f for f in fields if f"`{f}`" not in doc and f'"{f}"' not in doc) == []
 
 
@@ -168,3 +176,36 @@ def test_scan_lists_vendored_copies_and_the_legacy_package_apart(tmp_path):
     with_copies = json.loads(runner.invoke(app, ["scan", "--json", "--include-vendored", str(tmp_path)]).stdout)
     assert with_copies["vendored"] == [] and "training.optimizers.create_optimizer" in {
         s["legacy"] for s in with_copies["symbols"]}
+
+
+def test_readers_of_v1_keys_are_reported_with_the_v2_lines_to_write(repo, monkeypatch):
+    _no_unpickling(monkeypatch)
+    (repo / "scripts" / "evaluate.py").write_text(READER)
+    (repo / "scripts" / "v2_reader.py").write_text(
+        "import torch\nckpt = torch.load('best.pt')\nweights = ckpt['model']['state_dict']\n")
+    data = json.loads(runner.invoke(app, ["scan", "--json", "."]).stdout)
+    [reader] = data["readers"]
+    assert reader["message"] == "scripts/evaluate.py:5 reads checkpoints with v1 keys ('model_state_dict', 'epoch')"
+    assert (reader["call"], reader["keys"], reader["state_dict"]) == \
+        ("torch.load", ["model_state_dict", "epoch"], False)
+    assert [(e["line"], e["old"], e["new"]) for e in reader["edits"]] == [
+        (5, "torch.load(path, map_location='cpu')", "load_any(path, map_location='cpu')"),
+        (6, "checkpoint['model_state_dict']", "checkpoint['model']['state_dict']"),
+        (7, "checkpoint.get('epoch', -1)", "(checkpoint['training']['epoch'] - 1)"),
+    ]
+    assert reader["downgrade_layouts"][0] == "cnn_trainer"  # a layout of the repository's own files first
+    assert data["python"]["readers_files_parsed"] == 2
+    out = runner.invoke(app, ["scan", "."]).stdout
+    assert "Checkpoint readers: 1" in out
+    assert "scripts/evaluate.py:5 reads checkpoints with v1 keys ('model_state_dict', 'epoch')" in out
+    assert "line 6: checkpoint['model_state_dict']  ->  checkpoint['model']['state_dict']" in out
+
+
+def test_the_legacy_package_itself_is_not_searched_for_readers(tmp_path):
+    reader = "import torch\ndef load(p, m):\n    m.load_state_dict(torch.load(p)['model_state_dict'])\n"
+    (tmp_path / "packages" / "core" / "training").mkdir(parents=True)
+    (tmp_path / "packages" / "core" / "training" / "cnn_trainer.py").write_text(reader)
+    (tmp_path / "milestones" / "m1" / "training").mkdir(parents=True)
+    (tmp_path / "milestones" / "m1" / "training" / "cnn_trainer.py").write_text(reader)
+    report = scan_module.scan(tmp_path)
+    assert [r.path for r in report.readers] == ["milestones/m1/training/cnn_trainer.py"]  # a vendored copy runs

@@ -130,6 +130,7 @@ def test_vendored_copies_and_unmapped_names_are_listed_as_left_alone_with_why(re
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--remove-legacy"], "--remove-legacy needs --test"),
+    (["--skip-checkpoints", "--migrate-checkpoints"], "contradict each other"),
 ])
 def test_bad_options_exit_2_with_what_to_do(repo, args, message):
     result = invoke(str(repo), *args)
@@ -139,5 +140,93 @@ def test_bad_options_exit_2_with_what_to_do(repo, args, message):
 
 def test_help_names_every_option():
     text = runner.invoke(app, ["upgrade", "--help"], terminal_width=200).output
-    for option in ("--test", "--dry-run", "--remove-legacy", "--skip-checkpoints", "--timeout", "--exclude"):
+    for option in ("--test", "--dry-run", "--remove-legacy", "--skip-checkpoints", "--migrate-checkpoints", "--timeout",
+                   "--exclude"):
         assert option in text
+
+
+# ------------------------------------------------------------------ code that reads the checkpoints itself
+# A script of the repository that reads its checkpoint with the v1 keys: it passes on the v1 file and
+# fails with KeyError once the file is v2.
+READER = ("import torch\n\n\ndef weights(path):\n    checkpoint = torch.load(path, map_location='cpu')\n"
+          "    return checkpoint['model_state_dict']\n\n\nassert len(weights('best_model.pth')) > 0\nprint('ok')\n")
+
+
+@pytest.fixture
+def with_checkpoints(repo: Path) -> dict[str, bytes]:
+    shutil.copy(ZOO / "cnn_trainer_best_model.pth", repo / "best_model.pth")
+    (repo / "runs").mkdir()
+    shutil.copy(ZOO / "callbacks_model_checkpoint.pth", repo / "runs" / "last.pth")
+    return {rel: (repo / rel).read_bytes() for rel in ("best_model.pth", "runs/last.pth")}
+
+
+def _checkpoint_files(repo: Path) -> dict[str, bytes]:
+    return {p.relative_to(repo).as_posix(): p.read_bytes() for p in sorted(repo.rglob("*"))
+            if p.is_file() and (p.suffix == ".pth" or p.name.endswith(".bak"))}
+
+
+def test_a_worse_test_run_restores_every_migrated_checkpoint_byte_for_byte(repo, with_checkpoints):
+    (repo / "reader.py").write_text(READER)
+    result = invoke(str(repo), "--test", f"{PY} reader.py", "--remove-legacy")
+    assert result.exit_code == 1, result.output
+    assert _checkpoint_files(repo) == with_checkpoints  # both v1 files again, no backup left
+    out = result.output
+    assert "reader.py:5 reads checkpoints with v1 keys ('model_state_dict')" in out  # told before migrating
+    assert out.index("read checkpoints with v1 keys and will break") < out.index("migrated")
+    assert "KeyError: 'model_state_dict'" in out and "The failures go through reader.py" in out
+    assert "restored best_model.pth" in out and "restored runs/last.pth" in out
+    assert "2 checkpoint(s) restored byte for byte" in out
+    assert "line 6: checkpoint['model_state_dict']  ->  checkpoint['model']['state_dict']" in out  # what to change
+    assert (repo / "packages/core/training/optimizers.py").is_file()  # put back too
+
+
+def test_the_test_run_catches_a_reader_the_scan_cannot_see(repo, with_checkpoints):
+    (repo / "reader.py").write_text(READER.replace("checkpoint['model_state_dict']",
+                                                   "checkpoint['model_' + 'state_dict']"))
+    result = invoke(str(repo), "--test", f"{PY} reader.py")
+    assert "reads checkpoints with v1 keys" not in result.output  # a computed key: not found statically
+    assert result.exit_code == 1, result.output
+    assert _checkpoint_files(repo) == with_checkpoints
+
+
+def test_with_readers_and_no_test_the_checkpoints_are_left_and_the_lines_to_change_listed(repo, with_checkpoints):
+    (repo / "reader.py").write_text(READER)
+    result = invoke(str(repo))
+    assert result.exit_code == 0, result.output
+    assert _checkpoint_files(repo) == with_checkpoints  # untouched: no v2 file, no backup
+    out = result.output
+    assert "2 left as they are:" in out and "--migrate-checkpoints" in out and "--test CMD" in out
+    assert "reader.py:5 reads checkpoints with v1 keys ('model_state_dict')" in out
+    assert "line 5: torch.load(path, map_location='cpu')  ->  load_any(path, map_location='cpu')" in out
+    assert "checkpoints left as v1 for the readers" in out
+    assert (repo / "app.py").read_text() == "from pfdtrain.compat.optimizers import get_lr\n"  # the code still moved
+
+
+def test_migrate_checkpoints_migrates_despite_readers_and_says_what_breaks(repo, with_checkpoints):
+    (repo / "reader.py").write_text(READER)
+    result = invoke(str(repo), "--migrate-checkpoints")
+    assert result.exit_code == 0, result.output
+    for rel, data in with_checkpoints.items():
+        assert torch.load(repo / rel, weights_only=True)["format"] == "pfdtrain.checkpoint"
+        assert (repo / f"{rel}.v1.bak").read_bytes() == data
+    assert "Migrating anyway: --migrate-checkpoints" in result.output
+    assert "the code listed below reads them with v1 keys and breaks on them" in result.output
+
+
+def test_a_dry_run_says_the_checkpoints_would_be_left(repo, with_checkpoints):
+    (repo / "reader.py").write_text(READER)
+    result = invoke(str(repo), "--dry-run")
+    assert result.exit_code == 0 and "2 would be left as they are" in result.output
+    assert _checkpoint_files(repo) == with_checkpoints
+
+
+def test_a_backup_changed_during_the_tests_is_not_restored_and_the_exit_status_says_so(repo, with_checkpoints):
+    spoil = ("import os, sys\nif os.path.exists('best_model.pth.v1.bak'):\n"
+             "    os.unlink('best_model.pth.v1.bak')\n    open('best_model.pth.v1.bak', 'wb').write(b'x')\n"
+             "    sys.exit(1)\n")
+    (repo / "spoil.py").write_text(spoil)
+    result = invoke(str(repo), "--test", f"{PY} spoil.py")
+    assert result.exit_code == 3, result.output
+    assert "could not restore best_model.pth" in result.output
+    assert torch.load(repo / "best_model.pth", weights_only=True)["format"] == "pfdtrain.checkpoint"  # kept
+    assert (repo / "runs" / "last.pth").read_bytes() == with_checkpoints["runs/last.pth"]  # the other one restored

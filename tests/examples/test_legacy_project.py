@@ -57,3 +57,34 @@ def test_project_tests_pass_against_the_shims():
                          timeout=300)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
     assert " passed" in out.stdout
+
+
+def test_the_project_reads_its_shipped_checkpoints_itself_and_breaks_on_v2_until_changed(tmp_path):
+    """What `pfdtrain upgrade` and the demo guard against: evaluate.py reads the v1 keys."""
+    import shutil
+
+    from pfdtrain.checkpoint_readers import apply_edits, edits, find_readers
+    from pfdtrain.migration.migrate import migrate_file
+
+    copy = tmp_path / "project"
+    shutil.copytree(PROJECT, copy, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+    [reader] = find_readers([(p.relative_to(copy).as_posix(), p.read_bytes()) for p in copy.rglob("*.py")]).readers
+    assert (reader.path, reader.line, reader.keys) == ("evaluate.py", 19, ["model_state_dict", "epoch"])
+    for rel in ("checkpoints/cnn/best_model.pth", "checkpoints/pinn/pinn_best.pth"):
+        assert migrate_file(copy / rel).status == "migrated"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    env.pop("PFDTRAIN_DISABLE_SHIMS", None)
+    code = ("import legacy_shims; legacy_shims.install(); import pytest, sys; "
+            "sys.exit(pytest.main(['-q', '-p', 'no:cacheprovider', 'tests/test_evaluate.py', '-k', 'shipped']))")
+
+    def run():
+        return subprocess.run([sys.executable, "-c", code], cwd=copy, env=env, capture_output=True, text=True,
+                              timeout=300)
+
+    broken = run()
+    assert broken.returncode == 1 and "KeyError: 'model_state_dict'" in broken.stdout
+    assert "3 failed" in broken.stdout
+    evaluate = copy / "evaluate.py"
+    evaluate.write_text(apply_edits(evaluate.read_text(), edits(reader)))
+    fixed = run()
+    assert fixed.returncode == 0 and "3 passed" in fixed.stdout, fixed.stdout[-3000:]

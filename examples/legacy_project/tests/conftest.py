@@ -13,3 +13,9 @@ def one_thread():
     yield
     torch.set_num_threads(threads)
 
+
+
+@pytest.fixture
+def shipped():
+    """The checkpoints shipped with the project (written by its own train scripts; see README)."""
+    return PROJECT / "checkpoints"

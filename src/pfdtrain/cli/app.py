@@ -157,6 +157,10 @@ def upgrade(
              "before the tests run again; it is put back if they do worse. Needs --test.")] = False,
     skip_checkpoints: Annotated[bool, typer.Option(
         "--skip-checkpoints", help="Leave v1 checkpoint files as they are.")] = False,
+    migrate_checkpoints: Annotated[bool, typer.Option(
+        "--migrate-checkpoints",
+        help="Migrate the checkpoints even when code that reads them with v1 keys was found and no --test is "
+             "given (by default they are then left as they are, and the lines to change are listed).")] = False,
     timeout: Annotated[float, typer.Option(
         "--timeout", min=1.0, help="Seconds each test run may take before it is killed.")] = 1800.0,
     exclude: Exclude = None,
@@ -164,9 +168,11 @@ def upgrade(
     """Migrate a repository end to end: scan, rewrite the code, migrate its checkpoints, compare its tests.
 
     The code rewrite is the default codemod run (behaviour unchanged; vendored copies of the package
-    left as written). Checkpoints are migrated in place with verified NAME.v1.bak backups. It ends
-    with a before/after table and what it left alone, and why. Exit status: 0 done, 1 the tests do
-    worse after the migration, 3 a step failed, 2 bad options.
+    left as written). Checkpoints are migrated in place with verified NAME.v1.bak backups; when code
+    that reads them with v1 keys is found, only with --test (restored if the tests do worse) or
+    --migrate-checkpoints. It ends with a before/after table, what it left alone and why, and the
+    lines each such reader should change. Exit status: 0 done, 1 the tests do worse after the
+    migration (all undone that can be), 3 a step failed, 2 bad options.
     """
     from rich.console import Console
 
@@ -174,8 +180,8 @@ def upgrade(
 
     try:
         result = run_upgrade(path, test=test, dry_run=dry_run, remove_legacy=remove_legacy,
-                             skip_checkpoints=skip_checkpoints, timeout=timeout, exclude=exclude or [],
-                             console=Console(soft_wrap=True))
+                             skip_checkpoints=skip_checkpoints, migrate_checkpoints=migrate_checkpoints,
+                             timeout=timeout, exclude=exclude or [], console=Console(soft_wrap=True))
     except UpgradeError as exc:
         typer.echo(f"pfdtrain upgrade: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -192,10 +198,11 @@ def scan(
         "--include-vendored",
         help="Classify imports of vendored copies as `pfdtrain codemod --include-vendored` would.")] = False,
 ) -> None:
-    """Report legacy imports by file and symbol, vendored copies, checkpoint layouts and the commands to migrate.
+    """Report legacy imports by file and symbol, vendored copies, checkpoint layouts, code that reads
+    checkpoints with v1 keys, and the commands to migrate.
 
-    Reads only: nothing is written, and no checkpoint is unpickled (layouts are read from the pickle
-    opcodes and zip member names).
+    Reads only: nothing is written, no code is run, and no checkpoint is unpickled (layouts are read
+    from the pickle opcodes and zip member names).
     """
     from pfdtrain.cli.scan import run_scan
 

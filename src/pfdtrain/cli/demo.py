@@ -1,15 +1,23 @@
 """The main job of README command 1: move a legacy-style project to pfdtrain, end to end.
 
-Copies the bundled ``examples/legacy_project`` to a work folder and runs ``pfdtrain upgrade`` on the
-copy (one implementation): scan -> the project's tests as they are -> codemod -> migrate its v1
-checkpoints -> remove its legacy package -> its tests again with ``PFDTRAIN_DISABLE_SHIMS=1``.
-Then it resumes training from a migrated checkpoint for one short epoch with the core ``Trainer``
-and prints the before/after table.
+Copies the bundled ``examples/legacy_project`` to a work folder and does what a user does with
+``pfdtrain upgrade`` on it (one implementation): scan -> the project's tests as they are -> codemod
+-> migrate its v1 checkpoints -> remove its legacy package -> its tests again with
+``PFDTRAIN_DISABLE_SHIMS=1``.
+
+The project's ``evaluate.py`` reads its checkpoints itself with the v1 keys, and a test evaluates
+the shipped checkpoints with it: the first run shows the scan finding it, the tests failing on the
+migrated files, and every checkpoint restored byte for byte (exit status 1). The demo then makes
+the change the report lists, as the user would, and runs ``pfdtrain upgrade`` again, which goes
+through. Last, it resumes training from a migrated checkpoint for one short epoch with the core
+``Trainer`` and prints the before/after table of the whole journey.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import difflib
 import importlib
 import importlib.util
 import shlex
@@ -21,9 +29,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 import pfdtrain
-from pfdtrain.cli.upgrade import UpgradeResult, print_left_alone, run_upgrade, summary_table
+from pfdtrain.cli.upgrade import UpgradeResult, print_left_alone, print_readers, run_upgrade, summary_table
 
 MARKER = ".pfdtrain-demo"
 SUMMARY_TITLE = "pfdtrain demo: before and after"
@@ -36,7 +45,9 @@ class DemoError(Exception):
 @dataclass
 class DemoResult:
     project: Path
-    upgrade: UpgradeResult
+    upgrade: UpgradeResult  # the run that went through
+    first: UpgradeResult | None = None  # the run whose tests failed on the migrated files (rolled back)
+    changed: list[str] = dataclasses.field(default_factory=list)  # files the demo changed as the report said
     resumed_from: Path | None = None
     val_acc_before: float | None = None
     val_acc_after: float | None = None
@@ -89,31 +100,90 @@ def run_demo(workdir: Path = Path("pfdtrain_demo"), project: Path | None = None,
     target = prepare_workdir(project or bundled_project(), workdir)
     console.rule("[bold]pfdtrain demo")
     console.print(f"Copied the legacy-style example project to [bold]{target}[/]; "
-                  f"now `pfdtrain upgrade {target} --test ... --remove-legacy` runs on it")
-    upgrade = run_upgrade(target, test=project_test_command(), remove_legacy=True, console=console,
-                          progress=progress, print_summary=False)
+                  f"now `pfdtrain upgrade {target} --test ... --remove-legacy` runs on it, as on your repository")
+    upgrade = _upgrade(target, console, progress)
     result = DemoResult(project=target, upgrade=upgrade)
+    if upgrade.exit_code != 0 and _rolled_back_for_readers(upgrade):
+        console.print(summary_table(upgrade, "the first run: the tests fail on the migrated checkpoints"))
+        print_readers(console, upgrade)
+        result.first = upgrade
+        _step_change_readers(console, result)
+        console.rule("[bold]pfdtrain upgrade again, with the readers changed")
+        upgrade = result.upgrade = _upgrade(target, console, progress)
     if upgrade.exit_code != 0:
         console.print(summary_table(upgrade, SUMMARY_TITLE))
         print_left_alone(console, upgrade)
+        print_readers(console, upgrade)
         raise DemoError(f"the migration of the example project did not end cleanly (exit status {upgrade.exit_code}); "
                         "see the steps above")
     _step_resume(console, result, progress)
     result.seconds = time.monotonic() - started
-    upgrade.seconds = result.seconds
+    journey = _journey(result)
+    journey.seconds = result.seconds
     fmt = lambda v: "-" if v is None else f"{v:.2f}%"  # noqa: E731
     written = None if result.resumed_checkpoint is None else Path(result.resumed_checkpoint).relative_to(target)
     rows = [("CNN validation accuracy (best so far / after the resumed epoch)",
              fmt(result.val_acc_before), fmt(result.val_acc_after)),
             ("v2 checkpoint of the resumed run", "", str(written))]
-    table = summary_table(upgrade, SUMMARY_TITLE, rows)
+    table = summary_table(journey, SUMMARY_TITLE, rows)
+    if result.first is not None:
+        table.caption = (f"{table.caption}; the first run restored the checkpoints when the tests failed on them, "
+                         f"the second went through once {', '.join(result.changed)} read v2 files")
     table.caption = f"{table.caption}; the migrated project is in {target}"
     console.print(table)
     print_left_alone(console, upgrade)
     return result
 
 
+def _upgrade(target: Path, console: Console, progress: bool) -> UpgradeResult:
+    return run_upgrade(target, test=project_test_command(), remove_legacy=True, console=console,
+                       progress=progress, print_summary=False)
+
+
+def _rolled_back_for_readers(upgrade: UpgradeResult) -> bool:
+    """The first run's expected end: worse tests, readers found, every migrated checkpoint restored."""
+    return (upgrade.worse and bool(upgrade.readers) and upgrade.rolled_back > 0 and not upgrade.restore_failures
+            and upgrade.aborted is None and not upgrade.codemod_failed and not upgrade.checkpoint_failures)
+
+
+def _journey(result: DemoResult) -> UpgradeResult:
+    """The before/after of the whole demo: before the first run, after the last one."""
+    first = result.first
+    if first is None:
+        return result.upgrade
+    return dataclasses.replace(
+        result.upgrade, references_before=first.references_before, files_rewritten=first.files_rewritten,
+        line_changes=first.line_changes, before=first.before, readers=first.readers,
+        readers_after=result.upgrade.readers)
+
+
 # ------------------------------------------------------------------------------------ steps
+
+
+def _step_change_readers(console: Console, result: DemoResult) -> None:
+    """Make the changes the report lists for each reader, as the user would, and show them."""
+    from pfdtrain.checkpoint_readers import apply_edits, edits
+
+    assert result.first is not None
+    console.rule("[bold]the change the report asks for, made as you would make it")
+    by_file: dict[str, list] = {}
+    for reader in result.first.readers:
+        by_file.setdefault(reader.path, []).extend(edits(reader))
+    for rel, changes in by_file.items():
+        path = result.project / rel
+        old = path.read_text(encoding="utf-8")
+        try:
+            new = apply_edits(old, changes)
+        except ValueError as exc:
+            raise DemoError(f"{rel}: the suggested change cannot be made mechanically ({exc}); "
+                            "change it by hand and run `pfdtrain upgrade` again") from None
+        path.write_text(new, encoding="utf-8")
+        result.changed.append(rel)
+        for line in difflib.unified_diff(old.splitlines(), new.splitlines(), f"a/{rel}", f"b/{rel}", lineterm=""):
+            style = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
+            console.print(f"  [{style}]{escape(line)}[/]", highlight=False)
+    console.print("  (pfdtrain.checkpoint.load_any reads v1 and v2 files alike; the tests still pass on the v1 "
+                  "files, so the second run starts from the same results)")
 
 
 def _step_resume(console: Console, result: DemoResult, progress: bool) -> None:
@@ -123,7 +193,7 @@ def _step_resume(console: Console, result: DemoResult, progress: bool) -> None:
     from pfdtrain.seed import seed_everything
     from pfdtrain.trainer.trainer import Trainer
 
-    console.rule("7. resume: one more epoch from the migrated CNN checkpoint, with the core Trainer")
+    console.rule("resume: one more epoch from the migrated CNN checkpoint, with the core Trainer")
     ckpt = result.project / "checkpoints" / "cnn" / "best_model.pth"
     state = load(ckpt)  # a v2 file now: plain data, weights-only
     best = state["training"].get("best_metric")  # CNNTrainer's best_val_acc, in percent

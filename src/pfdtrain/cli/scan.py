@@ -1,6 +1,6 @@
 """``pfdtrain scan PATH``: what a repository still needs from the legacy ``training`` package.
 
-Three parts, all read-only:
+Four parts, all read-only:
 
 1. **Legacy references by file and by symbol**: every import, attribute use, string reference and
    changed call that ``pfdtrain codemod`` would rewrite, and every legacy name it cannot map (the
@@ -9,7 +9,11 @@ Three parts, all read-only:
    by detected layout. No pickle is executed: the layout is judged from a skeleton read from the
    pickle opcodes (:mod:`pfdtrain.migration.skeleton`); globals outside torch's weights-only
    allow-list are listed.
-3. **Commands** that would migrate them: ``pfdtrain codemod --diff PATH`` for the code and
+3. **Checkpoint readers**: code that loads checkpoint files itself (``torch.load``, loader
+   helpers) and reads them with v1 keys (``checkpoint["model_state_dict"]``) or as a bare state
+   dict; it breaks once the files are v2. Found statically with libcst
+   (:mod:`pfdtrain.checkpoint_readers`), each with the v2 replacement of every line it reads.
+4. **Commands** that would migrate them: ``pfdtrain codemod --diff PATH`` for the code and
    ``migrate-checkpoint --dry-run FILE`` for each legacy checkpoint.
 
 ``--json`` prints one object, schema ``pfdtrain.scan/1`` (documented in ``docs/scan.md``; fields
@@ -25,7 +29,10 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pfdtrain.checkpoint_readers import Reader
 
 SCHEMA = "pfdtrain.scan/1"
 CHECKPOINT_SUFFIXES = (".pth", ".pt", ".ckpt", ".bin")
@@ -123,6 +130,25 @@ class ScanReport:
     checkpoints: list[dict] = field(default_factory=list)
     #: legacy package folder -> files of it that mention the package (not analysed: it is what goes)
     legacy_packages: dict[str, int] = field(default_factory=dict)
+    #: code that reads checkpoint files with v1 keys or as a bare state dict
+    readers: list[Reader] = field(default_factory=list)
+    readers_files_parsed: int = 0
+
+    def checkpoint_layouts(self) -> list[str]:
+        """Layouts of the legacy checkpoints found (for the ``--downgrade`` advice)."""
+        return list(dict.fromkeys(c["layout"] for c in self.checkpoints if c["needs_migration"] and c["layout"]))
+
+    def readers_json(self) -> list[dict]:
+        from pfdtrain.checkpoint_readers import downgrade_layouts, edits
+
+        found = self.checkpoint_layouts()
+        return [{
+            "path": r.path, "line": r.line, "message": r.message(), "call": r.site.call, "code": r.site.code,
+            "keys": r.keys, "state_dict": r.state_dict, "helper_defined_at": r.helper_at,
+            "uses": [{"line": u.line, "key": u.key, "kind": u.kind, "code": u.code} for u in r.site.uses],
+            "edits": [{"line": e.line, "old": e.old, "new": e.new, "note": e.note} for e in edits(r)],
+            "downgrade_layouts": downgrade_layouts(r, found),
+        } for r in self.readers]
 
     def vendored(self) -> list[dict]:
         """References left because they resolve to a vendored copy, grouped by copy."""
@@ -173,22 +199,26 @@ class ScanReport:
             "schema": SCHEMA,
             "root": self.root,
             "python": {"files_scanned": self.files_scanned, "files_parsed": self.files_parsed,
-                       "files_with_references": len(self.references), "failed": self.failed},
+                       "files_with_references": len(self.references), "failed": self.failed,
+                       "readers_files_parsed": self.readers_files_parsed},
             "files": [{"path": path, "references": refs} for path, refs in sorted(self.references.items())],
             "symbols": self.symbols(),
             "vendored": self.vendored(),
             "legacy_packages": [{"path": p, "files": n} for p, n in sorted(self.legacy_packages.items())],
             "checkpoints": self.checkpoints,
+            "readers": self.readers_json(),
             "commands": self.commands(target),
         }
 
 
-def scan(path: Path, exclude: Sequence[str] = (), include_vendored: bool = False) -> ScanReport:
+def scan(path: Path, exclude: Sequence[str] = (), include_vendored: bool = False, readers: bool = True) -> ScanReport:
     """The read-only report (see the module docstring); classifies references as ``pfdtrain codemod``
-    would with the same options, under the same root."""
+    would with the same options, under the same root. ``readers=False`` skips the search for
+    checkpoint readers (the slowest part: a libcst parse of the files that may hold one)."""
     from codemods import analyse_source, parse_error
     from codemods._layout import clear_caches
     from codemods._prefilter import may_reference_legacy
+    from pfdtrain.checkpoint_readers import find_readers
     from pfdtrain.cli.codemod import _excluded, root_of
 
     clear_caches()
@@ -211,6 +241,7 @@ def scan(path: Path, exclude: Sequence[str] = (), include_vendored: bool = False
             dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _SKIP_DIRS
                              and not (here / d / "pyvenv.cfg").exists() and not _excluded(here / d, path, exclude))
             files += [here / n for n in sorted(names) if not _excluded(here / n, path, exclude)]
+    sources: list[tuple[str, bytes]] = []  # for the checkpoint-reader search
     for file in files:
         if file.suffix == ".py":
             report.files_scanned += 1
@@ -219,6 +250,8 @@ def scan(path: Path, exclude: Sequence[str] = (), include_vendored: bool = False
             except OSError as exc:
                 report.failed.append({"path": shown(file), "error": f"cannot read: {exc.strerror or exc}"})
                 continue
+            if readers and not _in_legacy_package(file, root):
+                sources.append((shown(file), data))
             if not may_reference_legacy(data, file.resolve()):
                 continue
             report.files_parsed += 1
@@ -238,7 +271,22 @@ def scan(path: Path, exclude: Sequence[str] = (), include_vendored: bool = False
             record = scan_checkpoint(file, shown(file))
             if record is not None:
                 report.checkpoints.append(record)
+    search = find_readers(sources)
+    report.readers, report.readers_files_parsed = search.readers, search.files_parsed
+    known = {item["path"] for item in report.failed}
+    report.failed += [item for item in search.failed if item["path"] not in known]
     return report
+
+
+def _in_legacy_package(file: Path, root: Path) -> bool:
+    """Files of the legacy package itself: what the migration removes (its readers go with it)."""
+    from codemods._layout import is_legacy_location
+
+    try:
+        parts = file.parent.resolve().relative_to(root.resolve()).parts
+    except ValueError:
+        return False
+    return any(is_legacy_location(parts[:i]) for i in range(1, len(parts) + 1))
 
 
 def print_report(report: ScanReport, target: str, out: TextIO) -> None:
@@ -290,11 +338,30 @@ def print_report(report: ScanReport, target: str, out: TextIO) -> None:
         if c["unsafe_globals"]:
             w(f"      not plain data: {', '.join(c['unsafe_globals'])} (refused by weights-only loading; "
               "migrate only a file you trust)\n")
+    print_readers(report, out)
     commands = report.commands(target)
     if commands:
         w("\nCommands (dry runs: they print what would change and write nothing):\n")
         for command in commands:
             w(f"  {command}\n")
+
+
+def print_readers(report: ScanReport, out: TextIO, indent: str = "  ") -> None:
+    """The checkpoint readers, each with the replacements that make it read v2 (and v1) files."""
+    from pfdtrain.checkpoint_readers import advice_lines
+
+    w = out.write
+    w(f"\nCheckpoint readers: {len(report.readers)}")
+    if not report.readers:
+        w("\n")
+        return
+    w(" (code that loads checkpoint files itself and reads them with v1 keys or as a bare state dict: "
+      "it breaks on files migrated to v2; to change:)\n")
+    found = report.checkpoint_layouts()
+    for reader in report.readers:
+        w(f"{indent}{reader.message()}\n")
+        for line in advice_lines(reader, found):
+            w(f"{indent}    {line}\n")
 
 
 def run_scan(path: Path, as_json: bool = False, exclude: Sequence[str] = (), out: TextIO | None = None,

@@ -157,7 +157,12 @@ class CNNTrainer:
         logger.info(f"Checkpoint saved to {path}")
 
     def load_checkpoint(self, filepath: Any) -> None:
+        from pfdtrain.checkpoint.format import is_v2
+        from pfdtrain.migration.upgraders import downgrade
+
         checkpoint = torch.load(filepath, map_location=self.device)
+        if is_v2(checkpoint):  # migrated, or written by the core Trainer: read as this writer saved it
+            checkpoint = downgrade(checkpoint, "cnn_trainer")
         self.model.load_state_dict(checkpoint["model_state_dict"])
         self.optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
         self.current_epoch = checkpoint["epoch"]

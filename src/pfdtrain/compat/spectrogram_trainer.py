@@ -118,7 +118,12 @@ class SpectrogramTrainer(Trainer):
 
     @staticmethod
     def load_checkpoint(filepath: Any, model: Any, optimizer: Any = None) -> Any:
+        from pfdtrain.checkpoint.format import is_v2
+        from pfdtrain.migration.upgraders import downgrade
+
         checkpoint = torch.load(filepath, map_location="cpu")
+        if is_v2(checkpoint):  # migrated, or written by the core Trainer: returned as this writer saved it
+            checkpoint = downgrade(checkpoint, "spectrogram_trainer")
         model.load_state_dict(checkpoint["model_state_dict"])
         if optimizer is not None and "optimizer_state_dict" in checkpoint:
             optimizer.load_state_dict(checkpoint["optimizer_state_dict"])
