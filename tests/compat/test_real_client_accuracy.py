@@ -130,15 +130,19 @@ def test_percent_without_counts_and_on_an_empty_epoch():
         percent({}, "train_acc")
 
 
-def test_counts_recover_integer_hits_from_fractions():
+def test_counts_recover_integer_hits_from_the_epoch_mean():
     from pfdtrain.tasks.base import StepOutput
+    from pfdtrain.trainer.accumulator import MetricAccumulator
 
     batches = ((15, 22), (13, 23), (7, 25))  # (correct, size): fraction * size is not the integer again
     assert all((c / s) * s != c for c, s in batches)
-    counts = AccuracyCounts()
+    counts, means = AccuracyCounts(), MetricAccumulator()
     for correct, size in batches:
-        fraction = torch.tensor(correct / size, dtype=torch.float64)
-        counts.add("val", StepOutput(loss=torch.zeros(()), batch_size=size, metrics={"acc": fraction}))
-    assert counts.totals("val") == {"val_acc@counts": (35, 70)}
+        fraction = torch.tensor(correct / size, dtype=torch.float32)  # what the tasks report
+        out = StepOutput(loss=torch.zeros(()), batch_size=size, metrics={"acc": fraction})
+        counts.add("val", out)
+        means.update(out.metrics, size)
+    epoch = {f"val_{k}": v for k, v in means.compute().items()}
+    assert counts.totals(epoch, "val") == {"val_acc@counts": (35, 70)}
     counts.reset("val")
-    assert counts.totals("val") == {}
+    assert counts.totals(epoch, "val") == {}

@@ -4,17 +4,17 @@ The legacy loops counted correct predictions as integers and reported ``100. * c
 The core averages per-batch fractions (``correct / batch``) weighted by batch size, and ``100 *``
 that mean can differ from the legacy value in the last bit (41.66666666666667 instead of
 41.666666666666664), which real scripts then compare, print with ``repr`` and save in checkpoints
-and JSON results. :class:`AccuracyCounts` recovers each batch's count exactly (``round(fraction *
-batch_size)``; batch-mean tasks report ``correct``/``count`` themselves), :func:`with_counts`
-attaches the epoch totals to an epoch dict, and :func:`percent` turns them into the legacy value.
+and JSON results. The core's epoch mean is ``sum(fraction * batch) / total`` summed in float64,
+so ``round(mean * total)`` is exactly the integer count legacy had (each batch's float32 fraction
+is off by far less than half a sample); :class:`AccuracyCounts` only counts the samples behind
+each accuracy (plain integers, no device work per batch), :func:`with_counts` attaches ``(correct,
+total)`` to an epoch dict, and :func:`percent` turns them into the legacy value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
-
-import torch
 
 from pfdtrain.callbacks.base import Callback
 from pfdtrain.tasks.base import StepOutput
@@ -25,22 +25,25 @@ __all__ = ["COUNTS", "AccuracyCounts", "percent", "with_counts"]
 COUNTS = "@counts"
 
 
-class AccuracyCounts(Callback):
-    """Correct predictions and samples behind every ``acc``/``*_acc`` fraction metric of an epoch.
+def _is_accuracy(key: str) -> bool:
+    return key == "acc" or key.endswith("_acc")
 
-    Counts stay on the device until :meth:`totals` is read (once per epoch). Keys are the core's
-    epoch metric names: ``train_acc``, ``val_acc``, ``train_<tfr>_acc``; batch-mean tasks
-    (``correct`` and ``count`` metrics) are counted under ``<prefix>_correct``.
+
+class AccuracyCounts(Callback):
+    """Samples behind every ``acc``/``*_acc`` fraction metric of an epoch, per phase.
+
+    Keys are the core's epoch metric names: ``train_acc``, ``val_acc``, ``train_<tfr>_acc``;
+    batch-mean tasks (``correct`` and ``count`` metrics, each batch weighted 1) are counted under
+    ``<prefix>_correct``, whose totals are ``(correct, count)`` summed over the epoch.
     """
 
     def __init__(self) -> None:
-        self._hits: dict[str, list[torch.Tensor]] = {}
-        self._sizes: dict[str, list[Any]] = {}
+        self._samples: dict[str, int] = {}
 
     def reset(self, prefix: str) -> None:
         """Forget the counts of one phase (``'train'`` or ``'val'``)."""
-        for key in [k for k in self._hits if k.startswith(prefix + "_")]:
-            del self._hits[key], self._sizes[key]
+        for key in [k for k in self._samples if k.startswith(prefix + "_")]:
+            del self._samples[key]
 
     def on_train_epoch_start(self, trainer: Any) -> None:
         self.reset("train")
@@ -55,26 +58,23 @@ class AccuracyCounts(Callback):
         self.add("val", outputs)
 
     def add(self, prefix: str, out: StepOutput) -> None:
-        metrics = out.metrics
-        if "correct" in metrics and "count" in metrics:
-            self._record(f"{prefix}_correct", metrics["correct"], metrics["count"])
-        for key, value in metrics.items():
-            if key == "acc" or key.endswith("_acc"):
-                hits = torch.round(value.detach().to(torch.float64) * out.batch_size)
-                self._record(f"{prefix}_{key}", hits, out.batch_size)
+        for key in out.metrics:
+            if _is_accuracy(key) or (key == "correct" and "count" in out.metrics):
+                name = f"{prefix}_{key}"
+                self._samples[name] = self._samples.get(name, 0) + int(out.batch_size)
 
-    def _record(self, key: str, hits: torch.Tensor, size: Any) -> None:
-        self._hits.setdefault(key, []).append(hits.detach().reshape(()))
-        self._sizes.setdefault(key, []).append(size)
-
-    def totals(self, prefix: str) -> dict[str, tuple[int, int]]:
-        """``{<key>@counts: (correct, total)}`` for every counted metric of ``prefix``."""
+    def totals(self, metrics: Mapping[str, Any], prefix: str) -> dict[str, tuple[int, int]]:
+        """``{<key>@counts: (correct, total)}`` for every counted accuracy of ``prefix`` in ``metrics``."""
         out = {}
-        for key, hits in self._hits.items():
-            if key.startswith(prefix + "_"):
-                correct = int(torch.stack(hits).sum().item())
-                total = int(sum(float(size) for size in self._sizes[key]))
-                out[key + COUNTS] = (correct, total)
+        for key, weight in self._samples.items():
+            if not (key.startswith(prefix + "_") and key in metrics and weight):
+                continue
+            if key.endswith("_correct"):  # batch means of per-batch sums: (correct, count) summed
+                count = metrics.get(key.removesuffix("_correct") + "_count")
+                if count is not None:
+                    out[key + COUNTS] = (round(metrics[key] * weight), round(count * weight))
+            else:
+                out[key + COUNTS] = (round(metrics[key] * weight), weight)
         return out
 
 
@@ -83,7 +83,7 @@ def with_counts(metrics: dict[str, Any], counts: AccuracyCounts | None, *prefixe
     if counts is None:
         return metrics
     for prefix in prefixes:
-        metrics = {**metrics, **counts.totals(prefix)}
+        metrics = {**metrics, **counts.totals(metrics, prefix)}
     return metrics
 
 
