@@ -54,6 +54,14 @@ def test_combined_classes_still_fail_like_legacy():
         FrequencyConsistencyLoss()(_signal(), logits)
 
 
+def test_the_first_sample_with_a_combined_class_names_the_error_like_legacy():
+    logits = _predictions()
+    logits[5, 8] = 50.0
+    logits[2, 10] = 50.0  # earlier in the batch: legacy's per-sample loop met this one first
+    with pytest.raises(KeyError, match="combined_cavit_jeu"):
+        FrequencyConsistencyLoss()(_signal(), logits)
+
+
 @pytest.mark.parametrize(
     ("fault_class", "rpm", "dtype", "values"),
     [

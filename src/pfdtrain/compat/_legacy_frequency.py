@@ -19,6 +19,7 @@ The spectrum, peaks and distances are plain torch calls, per sample, as cheap as
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -77,6 +78,26 @@ def legacy_expected_lines(fault_class: int, rpm: Any, top_k: int) -> np.ndarray:
     return np.array(values)[:top_k]
 
 
+@functools.lru_cache(maxsize=64)
+def _class_table(rpm_type: str, rpm: Any, top_k: int,
+                 dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Lines (in the peaks' ``dtype``), divisors ``f + 1e-6`` (in the lines' own dtype, then
+    ``dtype``) and a mask, one padded row per legacy class, for one speed (its type is part of the
+    key: a float32 rpm gives float32 lines)."""
+    width = max(1, top_k)
+    table = torch.zeros(_LEGACY_CLASSES, width, dtype=dtype)
+    divisors = torch.ones(_LEGACY_CLASSES, width, dtype=dtype)
+    valid = torch.zeros(_LEGACY_CLASSES, width, dtype=torch.bool)
+    for fault_class in range(_LEGACY_CLASSES):
+        lines = torch.tensor(legacy_expected_lines(fault_class, rpm, top_k))
+        lines = lines[lines != 0]
+        count = lines.numel()
+        table[fault_class, :count] = lines.to(dtype)
+        divisors[fault_class, :count] = (lines + 1e-6).to(dtype)
+        valid[fault_class, :count] = True
+    return table, divisors, valid
+
+
 def legacy_frequency_loss(signal: torch.Tensor, predictions: torch.Tensor, metadata: Any, *,
                           sample_rate: float, n_fft: int | None, top_k: int, tolerance: float) -> torch.Tensor:
     """Mean over ``B * top_k`` of ``relu(min_peak |peak - f| / (f + 1e-6) - tolerance)``, summed
@@ -87,16 +108,20 @@ def legacy_frequency_loss(signal: torch.Tensor, predictions: torch.Tensor, metad
     bins = torch.fft.rfftfreq(n, d=1.0 / sample_rate).to(x.device)
     n_peaks = min(top_k * 2, spectrum.shape[-1])
     peaks = bins[spectrum.topk(n_peaks, dim=-1).indices]  # [B, P] Hz, float32
-    classes = predictions.argmax(dim=1).tolist()
-    total = np.float32(0.0)
-    for i, fault_class in enumerate(classes):
-        lines = torch.tensor(legacy_expected_lines(fault_class, rpm, top_k), device=x.device)
-        lines = lines[lines != 0]
-        if lines.numel() == 0:
-            continue
-        divisor = (lines + 1e-6).to(peaks.dtype)  # in the lines' dtype, then rounded to float32
-        distance = (peaks[i][None, :] - lines.to(peaks.dtype)[:, None]).abs() / divisor[:, None]
-        terms = F.relu(distance.amin(dim=1) - tolerance)
-        for term in terms.tolist():
-            total = np.float32(total + np.float32(term))
-    return torch.tensor(total / np.float32(len(classes) * top_k), dtype=torch.float32, device=x.device)
+    classes = predictions.argmax(dim=1)
+    batch = classes.numel()
+    combined = (classes >= _LEGACY_CLASSES).nonzero()
+    if combined.numel():  # legacy went sample by sample: the first such sample raised
+        legacy_expected_lines(int(classes[combined[0, 0]]), rpm, top_k)
+    # Legacy used one rpm for the whole batch, so a sample's lines depend on its class alone: the
+    # table of every class's lines and divisors (padded, with a mask) is gathered per sample, and
+    # every sample goes through the same elementwise operations at once.
+    rpm_type = f"{type(rpm).__module__}.{type(rpm).__qualname__}"
+    table, divisors, valid = (t.to(x.device) for t in _class_table(rpm_type, rpm, top_k, peaks.dtype))
+    lines_of, divisor_of = table[classes], divisors[classes]  # [B, K]
+    distance = (peaks[:, None, :] - lines_of[:, :, None]).abs() / divisor_of[:, :, None]  # [B, K, P]
+    terms = F.relu(distance.amin(dim=2) - tolerance)[valid[classes]]  # sample by sample, line by line
+    # Legacy added the terms one by one in float32; numpy's accumulate is that same sequential sum.
+    flat = terms.cpu().numpy().astype(np.float32)
+    total = np.add.accumulate(flat, dtype=np.float32)[-1] if flat.size else np.float32(0.0)
+    return torch.tensor(total / np.float32(batch * top_k), dtype=torch.float32, device=x.device)
