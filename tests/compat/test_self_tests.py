@@ -52,7 +52,8 @@ def test_scheduler_self_test_fails_at_the_plateau_step_like_legacy(capsys):
     # legacy create_plateau_scheduler passes verbose=True, which torch 2.13 rejects
     from pfdtrain.compat.cnn_schedulers import test_schedulers
 
-    with pytest.raises(TypeError, match="verbose"):
+    # the self-test steps its schedulers without an optimizer step, as legacy's did: torch warns
+    with pytest.raises(TypeError, match="verbose"), pytest.warns(UserWarning, match=r"before `optimizer.step\(\)`"):
         test_schedulers()
     out = capsys.readouterr().out
     assert "5. Testing Exponential Decay..." in out and out.rstrip().endswith("6. Testing ReduceLROnPlateau...")
