@@ -72,16 +72,10 @@ UNCHANGED = CallMap()
 
 
 @dataclass(frozen=True)
-class LegacyName:
-    """One public name of the legacy package and where it lives now."""
+class LegacyDotted:
+    """A dotted name inside the legacy package, ``training.<module>.<name>``."""
 
     legacy: str
-    compat: str
-    new: str | None
-    status: Status
-    note: str = ""
-    compat_call: CallMap | None = None
-    core_call: CallMap | None = None
 
     @property
     def module(self) -> str:
@@ -90,8 +84,20 @@ class LegacyName:
 
     @property
     def name(self) -> str:
-        """The public name inside its module, e.g. ``"FocalLoss"``."""
+        """The name inside its module, e.g. ``"FocalLoss"``."""
         return self.legacy.rsplit(".", 1)[1]
+
+
+@dataclass(frozen=True)
+class LegacyName(LegacyDotted):
+    """One public name of the legacy package and where it lives now."""
+
+    compat: str
+    new: str | None
+    status: Status
+    note: str = ""
+    compat_call: CallMap | None = None
+    core_call: CallMap | None = None
 
     @property
     def compat_import(self) -> str:
@@ -393,7 +399,7 @@ GlobalKind = Literal["import", "constant", "logger", "reexport"]
 
 
 @dataclass(frozen=True)
-class ModuleGlobal:
+class ModuleGlobal(LegacyDotted):
     """A module-level name of a legacy module that is not one of its own definitions: what it
     imported (``torch``, ``tqdm``, ``f1_score``), its constants and its ``logger``.
 
@@ -407,20 +413,11 @@ class ModuleGlobal:
     code imports it from (None: nothing to import, e.g. a logger).
     """
 
-    legacy: str
     kind: GlobalKind
     origin: str
     compat: str
     new: str | None
     note: str = ""
-
-    @property
-    def module(self) -> str:
-        return self.legacy.split(".")[1]
-
-    @property
-    def name(self) -> str:
-        return self.legacy.rsplit(".", 1)[1]
 
     @property
     def warns(self) -> bool:
