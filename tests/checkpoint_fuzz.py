@@ -198,37 +198,33 @@ def _keys(rng: random.Random, count: int) -> list[Variant]:
     return out
 
 
-def _payloads(marker: Path, count: int) -> list[Variant]:
-    pickles = dc.payloads(marker)
+def _in_form(form: str, data: bytes) -> bytes:
+    """A pickle as a zip checkpoint, a legacy (pre-1.6) torch file, or on its own."""
+    if form == "zip":
+        return dc.zip_with_object_pickle("bare_state_dict.pth", data)
+    if form == "legacy":
+        return dc.legacy_with_object_pickle(LEGACY_BASE, data)
+    return data
+
+
+def _pickles_in_every_form(kind: str, prefix: str, pickles: list[tuple[str, bytes]], count: int) -> list[Variant]:
+    """``count`` variants cycling through ``pickles``, each next round in the next file form."""
     out = []
     for i in range(count):
         label, data = pickles[i % len(pickles)]
         form = ("zip", "legacy", "raw")[(i // len(pickles)) % 3]
-        if form == "zip":
-            content = dc.zip_with_object_pickle("bare_state_dict.pth", data)
-        elif form == "legacy":
-            content = dc.legacy_with_object_pickle(LEGACY_BASE, data)
-        else:
-            content = data
-        out.append(_file(f"payload{i:03d}_{form}_{label}.pth", "payload", content))
+        out.append(_file(f"{prefix}{i:03d}_{form}_{label}.pth", kind, _in_form(form, data)))
     return out
+
+
+def _payloads(marker: Path, count: int) -> list[Variant]:
+    return _pickles_in_every_form("payload", "payload", dc.payloads(marker), count)
 
 
 def _nesting(count: int) -> list[Variant]:
     builders = [("list", dc.deep_list_pickle(DEPTH)), ("dict", dc.deep_dict_pickle(DEPTH)),
                 ("tuple", dc.deep_tuple_pickle(DEPTH)), ("shared", dc.shared_blowup_pickle(80))]
-    out = []
-    for i in range(count):
-        label, data = builders[i % len(builders)]
-        form = ("zip", "legacy", "raw")[(i // len(builders)) % 3]
-        if form == "zip":
-            content = dc.zip_with_object_pickle("bare_state_dict.pth", data)
-        elif form == "legacy":
-            content = dc.legacy_with_object_pickle(LEGACY_BASE, data)
-        else:
-            content = data
-        out.append(_file(f"deep{i:03d}_{form}_{label}.pth", "nesting", content))
-    return out
+    return _pickles_in_every_form("nesting", "deep", builders, count)
 
 
 def _special(name: str, make: Callable[[Path], None]) -> Variant:

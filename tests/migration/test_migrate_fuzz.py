@@ -35,7 +35,12 @@ MODES = ("output", "in-place", "dry-run")
 BATCH = 40
 TIMEOUT = 240
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs (POSIX)"),
+    # torch's own notices (TypedStorage, quantized tensors) while the good zoo files are read in-process
+    pytest.mark.filterwarnings("ignore::UserWarning:torch"),
+]
 
 CLASSIFY = r"""
 import hashlib, json, sys, torch
