@@ -61,3 +61,37 @@ def test_a_malicious_file_is_refused_by_load_any_too(tmp_path, monkeypatch):
     with pytest.raises(UnsafeCheckpointError):
         load_any(ZOO / "malicious_checkpoint_open_payload.pth")
     assert pwned_markers() == []
+
+
+def _with_a_weight_byte_flipped(name: str) -> bytes:
+    """A zoo file with one bit of its first tensor storage's data flipped (sizes and names intact)."""
+    import damaged_checkpoints as dc
+
+    data = dc.zoo_bytes(name)
+    storage = next(m for m in dc.members(data) if m.name.rsplit(b"/", 2)[-2:-1] == [b"data"] and m.data)
+    return dc.flip(data, storage.data_offset + len(storage.data) // 2)
+
+
+def test_a_flipped_weight_byte_is_named_instead_of_loaded(tmp_path):
+    # torch's own reader never checks record CRCs: without the record check this loads silently,
+    # and a resumed run would train on from the damaged weights.
+    from pfdtrain.checkpoint.errors import DamagedCheckpointError
+
+    path = tmp_path / "flipped.pth"
+    path.write_bytes(_with_a_weight_byte_flipped("cnn_trainer_best_model.pth"))
+    with pytest.raises(DamagedCheckpointError, match="CRC-32"):
+        load_any(path)
+
+
+def test_a_resume_from_a_damaged_file_stops_before_training(tmp_path):
+    from pfdtrain import Trainer
+    from pfdtrain.checkpoint.errors import DamagedCheckpointError
+    from zoo_manifest import TinyCNN
+
+    path = tmp_path / "flipped.pth"
+    path.write_bytes(_with_a_weight_byte_flipped("cnn_trainer_best_model.pth"))
+    trainer = Trainer(TinyCNN(3), lambda p: torch.optim.Adam(p), max_epochs=3, device="cpu", enable_progress_bar=False)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(8, 1, 16), torch.zeros(8).long()))
+    with pytest.raises(DamagedCheckpointError):
+        trainer.fit(loader, ckpt_path=path)
+    assert trainer.global_step == 0

@@ -155,15 +155,18 @@ def safe_load(
     """Unpickle a checkpoint file safely and return it as plain data.
 
     ``mmap=True`` maps tensor storages instead of reading them (zip files only; a legacy file is
-    read normally). torch's mmap reader trusts the pickle's storage sizes, so the file first passes
-    :func:`~pfdtrain.migration.source_check.check_source` (every storage against its record; pass
-    ``checked`` when the caller already did). ``allow_globals`` admits extra globals: names
+    read normally). Every file first passes :func:`~pfdtrain.migration.source_check.check_source`
+    (pass ``checked`` when the caller already did): every storage against its record, since
+    torch's mmap reader trusts the pickle's storage sizes, and, when the whole file is read anyway
+    (no mmap), every record's CRC-32, which torch never checks, so that a resumed run cannot train
+    on from silently damaged weights. Memory-mapped callers (``migrate-checkpoint``) prove the
+    large records' CRCs while they copy them. ``allow_globals`` admits extra globals: names
     (imported), objects, or ``(object, "module.Name")`` pairs. Raises :class:`UnsafeCheckpointError`
     (nothing executed), :class:`CorruptCheckpointError` or FileNotFoundError.
     """
     info = inspect_file(path)
-    if checked is None and mmap and info.serialization == "torch_zip":
-        checked = check_source(info.path, crc="pickle")
+    if checked is None:
+        checked = check_source(info.path, crc="pickle" if mmap else "all")
     warn_if_torch_predates_fix()
     extra = [_as_pair(item) for item in allow_globals]
     extra += numpy_companions({name for _, name in extra})

@@ -254,7 +254,7 @@ def _interpret(handle: Any, storages: list[Any] | None, source: str, what: str) 
     try:
         obj, _ = interpret_pickle(handle, storages)
     except Exception as exc:
-        truncated = "EOF" in str(exc) or "STOP" in str(exc) or isinstance(exc, EOFError)
+        truncated = isinstance(exc, EOFError) or any(sign in str(exc) for sign in ("EOF", "STOP", "not enough data"))
         raise DamagedCheckpointError(
             f"{source}: {what} {'ends early' if truncated else 'is damaged'} ({type(exc).__name__}: "
             f"{str(exc)[:120]}); an interrupted save, an incomplete copy or damage on disk.",
